@@ -1,0 +1,550 @@
+"""gradelib.py - the grading engine: a lab declares checks, this runs them.
+
+A lab's grader (tests/grade/labNN.py, see docs/CONTRACTS.md "Graders") only
+declares: which files a student may change, how the kit builds the lab, which
+emulator runs to make, and named checks with points that match regular
+expressions against each run's transcript. This file does the rest:
+
+  1. copy the kit (the handout's files: no solutions/, no hidden graders) to a
+     fresh folder build/grade/<id>/kit/;
+  2. take ONLY the declared student files from the submission and lay them
+     over the lab folder (symlinks, special files, huge files and #include
+     paths that leave the kit are refused; everything is reported);
+  3. build with the kit's own make, in that copy (nothing from the submission
+     runs except compiling the student files through the kit's rules);
+  4. run each emulator run once, through tests/lib/emu.py (every run has a
+     wall-clock timeout, a tick watchdog in Bochs and a serial cap);
+  5. grade each check: OK, FAIL with the first unmet expectation, or SKIP
+     when a check it needs did not pass.
+
+Shape and vocabulary follow MIT 6.1810's gradelib: named checks with points,
+GOOD/MISSING/BAD per expectation, the failed run's console log kept, `Score:`.
+"""
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import time
+
+from lib import emu
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(TOP, "tools", "starters"))
+import starters  # noqa: E402  (tools/starters/starters.py: the handout file list)
+
+MAX_FILE = 1 << 20          # bytes: a bigger student file is refused
+TRANSCRIPT_CAP = 1 << 20    # bytes of a transcript that are read and matched
+MAX_LISTED = 50             # ignored submission files listed by name
+LAB_NUMBER = re.compile(r"^\d\d$")
+
+
+class GraderError(Exception):
+    """A grader declaration that cannot work: a bug in tests/grade/labNN.py."""
+
+
+# --- What a grader declares ---------------------------------------------------
+
+class Spec:
+    """What to run: an emulator (bochs/qemu) or a make command in the kit copy."""
+
+    def __init__(self, kind, args, kw):
+        self.kind, self.args, self.kw = kind, list(args), dict(kw)
+        self.timeout = kw.get("timeout", 30 if kind != "make" else 120)
+
+
+def bochs(**kw):
+    """A Bochs run: emu.run_bochs(**kw); `image` is relative to the kit copy."""
+    if "image" not in kw:
+        raise GraderError("bochs(...) needs image=, the image path relative to the kit")
+    return Spec("bochs", (), kw)
+
+
+def qemu(**kw):
+    """A QEMU run: emu.run_qemu(**kw); floppy/kernel/initrd relative to the kit."""
+    return Spec("qemu", (), kw)
+
+
+def make(*args, timeout=120):
+    """`make -C kit ARGS`: its output, then `make: exit N`, is the transcript."""
+    return Spec("make", args, {"timeout": timeout})
+
+
+class Run:
+    def __init__(self, lab, name, spec, build, may_time_out):
+        self.lab, self.name, self.spec = lab, name, spec
+        self.build, self.may_time_out = build, may_time_out
+
+
+class Check:
+    def __init__(self, name, points, run, expect, expect_not, needs):
+        self.name, self.points, self.run = name, points, run
+        self.expect, self.expect_not, self.needs = list(expect), list(expect_not), list(needs)
+
+
+class Lab:
+    """One lab's grader: student files, build, runs and checks."""
+
+    def __init__(self, number, files, build, expect_not=(), shared_build=(), prepare=(),
+                 build_timeout=300):
+        if not LAB_NUMBER.match(str(number)):
+            raise GraderError("Lab(%r): the lab number is two digits, e.g. \"03\"" % (number,))
+        self.number = str(number)
+        self.files = list(files)
+        for f in self.files:
+            if os.path.isabs(f) or ".." in f.split("/") or not f:
+                raise GraderError("lab%s: student file %r must be a path inside the lab folder"
+                                  % (self.number, f))
+        self.build = list(build)
+        self.expect_not = list(expect_not)
+        self.shared_build = list(shared_build)
+        self.prepare = list(prepare)
+        self.build_timeout = build_timeout
+        self.runs = []
+        self.checks = []
+
+    def run(self, name, spec, build=None, may_time_out=False):
+        if not isinstance(spec, Spec):
+            raise GraderError("lab%s run %r: use bochs(...), qemu(...) or make(...)" % (self.number, name))
+        if any(r.name == name for r in self.runs):
+            raise GraderError("lab%s: two runs are named %r" % (self.number, name))
+        r = Run(self, name, spec, build and list(build), may_time_out)
+        self.runs.append(r)
+        return r
+
+    def check(self, name, points, run, expect=(), expect_not=(), needs=()):
+        if any(c.name == name for c in self.checks):
+            raise GraderError("lab%s: two checks are named %r" % (self.number, name))
+        if run not in self.runs:
+            raise GraderError("lab%s check %r: its run was not declared with lab.run()" % (self.number, name))
+        for n in needs:
+            if not any(c.name == n for c in self.checks):
+                raise GraderError("lab%s check %r needs %r, which is not declared before it"
+                                  % (self.number, name, n))
+        for rx in list(expect) + list(expect_not):
+            try:
+                re.compile(rx)
+            except re.error as e:
+                raise GraderError("lab%s check %r: bad regex %r: %s" % (self.number, name, rx, e))
+        if not isinstance(points, int) or points < 0:
+            raise GraderError("lab%s check %r: points must be a whole number >= 0" % (self.number, name))
+        self.checks.append(Check(name, points, run, expect, expect_not, needs))
+
+    @property
+    def total(self):
+        return sum(c.points for c in self.checks)
+
+
+# --- Finding graders and labs -------------------------------------------------
+
+def grader_numbers(kit=TOP):
+    """The lab numbers that have a grader in KIT/tests/grade/."""
+    d = os.path.join(kit, "tests", "grade")
+    if not os.path.isdir(d):
+        return []
+    return sorted(m.group(1) for m in (re.match(r"^lab(\d\d)\.py$", f) for f in os.listdir(d)) if m)
+
+
+def load_lab(number, kit=TOP):
+    """Import KIT/tests/grade/labNN.py (and hidden/labNN.py's extend(lab))."""
+    path = os.path.join(kit, "tests", "grade", "lab%s.py" % number)
+    if not os.path.exists(path):
+        raise GraderError("lab%s has no grader (%s)" % (number, os.path.relpath(path)))
+    mod = _import(path, "vmxlab_grader_%s_%d" % (number, abs(hash(kit))))
+    lab = getattr(mod, "lab", None)
+    if not isinstance(lab, Lab) or lab.number != number:
+        raise GraderError("%s must define `lab = Lab(\"%s\", ...)`" % (os.path.relpath(path), number))
+    hidden = os.path.join(kit, "tests", "grade", "hidden", "lab%s.py" % number)
+    if os.path.exists(hidden):
+        hmod = _import(hidden, "vmxlab_hidden_%s_%d" % (number, abs(hash(kit))))
+        if not hasattr(hmod, "extend"):
+            raise GraderError("%s must define extend(lab)" % os.path.relpath(hidden))
+        hmod.extend(lab)
+    if not lab.checks:
+        raise GraderError("%s declares no checks" % os.path.relpath(path))
+    return lab
+
+
+def _import(path, modname):
+    spec = importlib.util.spec_from_file_location(modname, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def lab_folder(number, kit=TOP):
+    """The lab's folder name in KIT, e.g. lab03-vmcs-setup."""
+    found = sorted(d for d in os.listdir(kit)
+                   if d.startswith("lab%s-" % number) and os.path.isdir(os.path.join(kit, d)))
+    if len(found) != 1:
+        raise GraderError("lab%s: expected one folder lab%s-*/ in %s, found %s"
+                          % (number, number, kit, found or "none"))
+    return found[0]
+
+
+# --- The fresh copy of the kit ------------------------------------------------
+
+def copy_kit(dest, kit=TOP):
+    """Copy the handout's files of KIT to DEST (emptied first)."""
+    shutil.rmtree(dest, ignore_errors=True)
+    os.makedirs(dest)
+    for f in starters.handout_files(kit):
+        src = os.path.join(kit, f)
+        dst = os.path.join(dest, f)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        if os.path.islink(src):
+            os.symlink(os.readlink(src), dst)
+        else:
+            shutil.copy2(src, dst)
+    # `make deps` already ran for the kit: the copy needs not check again.
+    build = os.path.join(kit, "build")
+    if os.path.isdir(build):
+        for stamp in os.listdir(build):
+            if stamp.startswith(".deps-"):
+                os.makedirs(os.path.join(dest, "build"), exist_ok=True)
+                open(os.path.join(dest, "build", stamp), "w").close()
+
+
+INCLUDE = re.compile(r"""^[ \t]*(?:\#[ \t]*(?:include|include_next|import|embed)
+                                  |%[ \t]*(?:include|pathsearch|depend)
+                                  |\.?include)\b[ \t]*(.*)$""", re.M | re.X)
+INCBIN = re.compile(r"""(?:\.incbin|\bincbin)[ \t]+\\?["']([^"'\\]*)""", re.I)
+
+
+def include_problem(text, depth):
+    """Why TEXT's include/incbin paths could reach outside the kit, or None.
+
+    DEPTH is how deep the file sits below the kit root: a relative path may
+    climb at most that many `..` (every -I folder of the kit is at least as
+    deep as a lab folder).
+    """
+    targets = []
+    for m in INCLUDE.finditer(text):
+        arg = m.group(1).strip()
+        q = re.match(r'^(?:"([^"]*)"|<([^>]*)>|\'([^\']*)\')', arg)
+        if not q:
+            if re.match(r"^[A-Za-z_]", arg) and not text[m.start():m.end()].lstrip().startswith("#"):
+                continue                        # NASM/gas `include` as a word elsewhere
+            return "include of a computed path (%s): write the path literally" % arg[:40]
+        targets.append(next(g for g in q.groups() if g is not None))
+    targets += INCBIN.findall(text)
+    for t in targets:
+        if os.path.isabs(t):
+            return "includes an absolute path (%s)" % t
+        up = 0
+        for part in os.path.normpath(t).split(os.sep):
+            if part == "..":
+                up += 1
+            else:
+                break
+        if up > depth:
+            return "includes a path outside the kit (%s)" % t
+    return None
+
+
+def take_files(lab, source, labdir, kitdir):
+    """Copy the lab's student files from SOURCE into LABDIR; report what happened.
+
+    Returns {taken, missing, refused: {file: why}, ignored: [...]}.
+    """
+    rep = {"taken": [], "missing": [], "refused": {}, "ignored": []}
+    if source is None:
+        rep["taken"] = [f for f in lab.files if os.path.exists(os.path.join(labdir, f))]
+        rep["missing"] = [f for f in lab.files if f not in rep["taken"]]
+        return rep
+    for f in lab.files:
+        src = os.path.join(source, f)
+        try:
+            st = os.lstat(src)
+        except FileNotFoundError:
+            rep["missing"].append(f)
+            continue
+        except OSError as e:
+            rep["refused"][f] = "cannot read it (%s)" % e.strerror
+            continue
+        # Every folder on the way must be a real folder inside the submission.
+        parent, bad = source, None
+        for part in f.split("/")[:-1]:
+            parent = os.path.join(parent, part)
+            if os.path.islink(parent):
+                bad = "its folder %s is a symbolic link" % part
+        if bad:
+            rep["refused"][f] = bad
+        elif stat.S_ISLNK(st.st_mode):
+            rep["refused"][f] = "a symbolic link, not a file"
+        elif not stat.S_ISREG(st.st_mode):
+            rep["refused"][f] = "not a regular file"
+        elif st.st_size > MAX_FILE:
+            rep["refused"][f] = "%d bytes, over the %d-byte limit" % (st.st_size, MAX_FILE)
+        else:
+            try:
+                with open(src, "rb") as fh:
+                    data = fh.read(MAX_FILE + 1)
+            except OSError as e:
+                rep["refused"][f] = "cannot read it (%s)" % e.strerror
+                continue
+            dst = os.path.join(labdir, f)
+            why = include_problem(data.decode("utf-8", "replace"),
+                                  os.path.relpath(os.path.dirname(dst), kitdir).count("/") + 1)
+            if why:
+                rep["refused"][f] = why
+                continue
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            if os.path.lexists(dst):
+                os.unlink(dst)
+            with open(dst, "wb") as fh:
+                fh.write(data)
+            rep["taken"].append(f)
+    # Everything else in the submission is not used: say so.
+    allowed = set(lab.files)
+    seen = 0
+    for d, dirs, names in os.walk(source):
+        dirs.sort()
+        for n in sorted(names) + [x for x in dirs if os.path.islink(os.path.join(d, x))]:
+            rel = os.path.relpath(os.path.join(d, n), source)
+            if rel in allowed:
+                continue
+            seen += 1
+            if seen <= MAX_LISTED:
+                rep["ignored"].append(rel)
+        if seen > 10000:
+            break
+    if seen > MAX_LISTED:
+        rep["ignored"].append("... and %d more" % (seen - MAX_LISTED))
+    return rep
+
+
+# --- Running ------------------------------------------------------------------
+
+def _make_env():
+    env = dict(os.environ)
+    for k in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "GNUMAKEFLAGS"):
+        env.pop(k, None)
+    env["LC_ALL"] = "C"
+    return env
+
+
+def run_make(kitdir, args, timeout, logpath):
+    """`make -C kitdir args` with a timeout; output (capped) to LOGPATH.
+
+    Returns (exit status or None on timeout, output text).
+    """
+    cmd = ["make", "--no-print-directory", "-C", kitdir] + list(args)
+    with open(logpath, "wb") as out:
+        out.write(("$ %s\n" % " ".join(cmd)).encode())
+        out.flush()
+        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                             env=_make_env(), start_new_session=True)
+        try:
+            status = p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+            status = None
+    with open(logpath, "rb") as f:
+        text = f.read(TRANSCRIPT_CAP).decode("utf-8", "replace")
+    tail = "make: exit %s\n" % status if status is not None else \
+        "make: stopped after %d s (timeout)\n" % timeout
+    with open(logpath, "a") as f:
+        f.write(tail)
+    return status, text + tail
+
+
+class Outcome:
+    """What a run produced, as the checks see it."""
+
+    def __init__(self, transcript="", log_path=None, stopped=None, note=None, build_failed=None):
+        self.transcript = transcript
+        self.log_path = log_path        # the console log a student reads
+        self.stopped = stopped          # why the run did not end by itself, or None
+        self.note = note                # what the emulator log says went wrong
+        self.build_failed = build_failed
+
+
+def first_error(text):
+    """The first compiler/assembler/make error line of a build log."""
+    for line in text.splitlines():
+        if re.search(r"\berror\b|\*\*\*|Error \d", line, re.I) and not line.startswith("$ "):
+            return line.strip()[:200]
+    return None
+
+
+def emulator_note(run):
+    """A one-line reading of the Bochs log/exit status: triple fault, panic, crash."""
+    log = getattr(run, "log", "") or ""
+    m = re.search(r"^.*(3rd \(\d+\) exception with no resolution|triple fault).*$", log, re.M | re.I)
+    if m:
+        return "the CPU triple-faulted (Bochs: %s)" % m.group(1)
+    m = re.search(r"^.*>>PANIC<<.*$", log, re.M)
+    if m:
+        return "Bochs panicked: %s" % m.group(0).strip()[:160]
+    code = getattr(run, "exit_code", None)
+    if code is not None and code < 0 and not run.timed_out and not getattr(run, "flooded", False):
+        return "the emulator died with signal %d" % -code
+    return None
+
+
+def execute(run, kitdir, resdir, state):
+    """Build (if the run has its own build) and run RUN; return an Outcome."""
+    lab = run.lab
+    if run.build:
+        log = os.path.join(resdir, "build-%s.log" % _safe(run.name))
+        status, text = run_make(kitdir, run.build, lab.build_timeout, log)
+        if status != 0:
+            return Outcome(text, log, build_failed=first_error(text) or
+                           ("build timed out" if status is None else "make exited %s" % status))
+    spec = run.spec
+    if spec.kind == "make":
+        log = os.path.join(resdir, "%s.txt" % _safe(run.name))
+        status, text = run_make(kitdir, spec.args, spec.timeout, log)
+        return Outcome(text, log, stopped=None if status is not None else
+                       "make stopped after %d s (timeout)" % spec.timeout)
+    kw = dict(spec.kw)
+    for key in ("image", "floppy", "kernel", "initrd"):
+        if kw.get(key):
+            kw[key] = os.path.join(kitdir, kw[key])
+            if not os.path.exists(kw[key]):
+                return Outcome("", None, build_failed="the build made no %s" % spec.kw[key])
+    kw["results"] = resdir
+    kw["name"] = _safe(run.name)
+    try:
+        if spec.kind == "bochs":
+            image = kw.pop("image")
+            r = emu.run_bochs(image, **kw)
+        else:
+            r = emu.run_qemu(**kw)
+    except emu.EmulatorMissing as e:
+        raise GraderError(str(e))
+    serial = os.path.join(r.dir, "serial.txt")
+    stopped = None
+    if not r.ended_cleanly:
+        stopped = r.why_stopped()
+        if r.timed_out:
+            stopped += " after %g s" % spec.timeout
+    return Outcome(r.serial[:TRANSCRIPT_CAP], serial, stopped=stopped, note=emulator_note(r))
+
+
+def _safe(name):
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+
+
+def evaluate(check, lab, out):
+    """(ok, [report lines GOOD/MISSING/BAD], first unmet or None)."""
+    lines, first = [], None
+    for rx in check.expect:
+        if re.search(rx, out.transcript, re.M):
+            lines.append("GOOD %r" % rx)
+        else:
+            lines.append("MISSING %r" % rx)
+            first = first or lines[-1]
+    for rx in list(lab.expect_not) + check.expect_not:
+        m = re.search(rx, out.transcript, re.M)
+        if m:
+            line = out.transcript[out.transcript.rfind("\n", 0, m.start()) + 1:].split("\n", 1)[0]
+            lines.append("BAD %r matched: %s" % (rx, line.strip()[:160]))
+            first = first or lines[-1]
+        else:
+            lines.append("GOOD (absent) %r" % rx)
+    if out.stopped and not check.run.may_time_out:
+        lines.append("STOPPED: the run was %s" % out.stopped)
+        first = first or ("the run was %s" % out.stopped)
+    return first is None, lines, first
+
+
+# --- Grading one lab ----------------------------------------------------------
+
+def grade(number, source, work, results, kit=TOP, say=print, lab=None):
+    """Grade lab NUMBER with the student files in SOURCE (None: the kit's own).
+
+    WORK is the scratch folder (the kit copy goes to WORK/kit), RESULTS keeps
+    the logs. SAY prints one line (None: silent). Returns the result dict
+    written to RESULTS/result.json.
+    """
+    say = say or (lambda *a: None)
+    lab = lab or load_lab(number, kit)
+    folder = lab_folder(number, kit)
+    shutil.rmtree(results, ignore_errors=True)
+    os.makedirs(results)
+    kitdir = os.path.join(work, "kit")
+    copy_kit(kitdir, kit)
+    for sb in lab.shared_build:
+        src = os.path.join(kit, sb)
+        dst = os.path.join(kitdir, sb)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        if os.path.lexists(dst):
+            shutil.rmtree(dst)
+        os.symlink(src, dst)
+    labdir = os.path.join(kitdir, folder)
+    files = take_files(lab, source, labdir, kitdir)
+    result = {"lab": number, "folder": folder, "score": 0, "total": lab.total,
+              "files": files, "build": {}, "checks": []}
+    for f in files["missing"]:
+        say("note: %s/%s is missing from the submission: the starter's version is used" % (folder, f))
+    for f, why in sorted(files["refused"].items()):
+        say("note: %s/%s refused: %s; the starter's version is used" % (folder, f, why))
+    if files["ignored"]:
+        say("note: not taken (not a lab%s student file): %s" % (number, ", ".join(files["ignored"][:8]) +
+                                                               (" ..." if len(files["ignored"]) > 8 else "")))
+
+    t0 = time.monotonic()
+    blog = os.path.join(results, "build.log")
+    status, text = run_make(kitdir, lab.build, lab.build_timeout, blog)
+    result["build"] = {"ok": status == 0, "log": blog, "seconds": round(time.monotonic() - t0, 2)}
+    build_failed = None
+    if status != 0:
+        build_failed = first_error(text) or ("build stopped after %d s" % lab.build_timeout
+                                             if status is None else "make exited %s" % status)
+        result["build"]["error"] = build_failed
+        say("build failed: %s (log: %s)" % (build_failed, os.path.relpath(blog)))
+
+    outcomes = {}
+    passed = {}
+    report = []
+    for c in lab.checks:
+        entry = {"name": c.name, "points": 0, "max": c.points}
+        failed_need = next((n for n in c.needs if not passed.get(n)), None)
+        if failed_need:
+            entry.update(outcome="SKIP", detail="%s failed" % failed_need)
+            line = "%s: SKIP (0/%d) because %s failed" % (c.name, c.points, failed_need)
+            passed[c.name] = False
+        elif build_failed:
+            entry.update(outcome="FAIL", detail="build failed: %s" % build_failed, log=blog)
+            line = "%s: FAIL (0/%d)\n    build failed: %s\n    log: %s" % (
+                c.name, c.points, build_failed, os.path.relpath(blog))
+            passed[c.name] = False
+        else:
+            if c.run.name not in outcomes:
+                outcomes[c.run.name] = execute(c.run, kitdir, results, None)
+            out = outcomes[c.run.name]
+            if out.build_failed:
+                ok, lines, first = False, [], "build failed: %s" % out.build_failed
+            else:
+                ok, lines, first = evaluate(c, lab, out)
+            report.append("== %s (run %s)\n%s\n" % (c.name, c.run.name, "\n".join(lines)))
+            passed[c.name] = ok
+            if ok:
+                entry.update(outcome="OK", points=c.points)
+                line = "%s: OK (%d/%d)" % (c.name, c.points, c.points)
+            else:
+                entry.update(outcome="FAIL", detail=first, log=out.log_path)
+                if out.note:
+                    entry["note"] = out.note
+                line = "%s: FAIL (0/%d)\n    %s" % (c.name, c.points, first)
+                if out.note:
+                    line += "\n    %s" % out.note
+                if out.log_path:
+                    line += "\n    log: %s" % os.path.relpath(out.log_path)
+        result["checks"].append(entry)
+        result["score"] += entry["points"]
+        say(line)
+    say("Score: %d/%d" % (result["score"], result["total"]))
+    with open(os.path.join(results, "report.txt"), "w") as f:
+        f.write("".join(report))
+    with open(os.path.join(results, "result.json"), "w") as f:
+        json.dump(result, f, indent=1)
+    return result

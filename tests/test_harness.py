@@ -1,0 +1,134 @@
+"""Tests of the emulator harness itself (tests/lib/emu.py).
+
+Each test builds a one-sector boot image with NASM on the spot, so the
+harness is checked on real Bochs runs without depending on the rest of the
+kit: a guest that hangs must be stopped by the tick watchdog or the
+wall-clock timeout, a guest that floods COM1 by the serial cap, and parallel
+runs must not share a port or a results folder.
+"""
+
+import os
+import subprocess
+import tempfile
+import threading
+
+from lib import emu
+from lib.testlib import test, expect, expect_not, TestFailure
+
+# A boot sector: program COM1 for 8N1, print MESSAGE (LOOP times, 0 = forever),
+# then end the run through the Bochs shutdown port, or spin if HANG.
+BOOT_SECTOR = r"""
+org 0x7c00
+bits 16
+    xor ax, ax
+    mov ds, ax
+    mov dx, 0x3fb               ; LCR: 8 data bits, no parity, 1 stop bit
+    mov al, 0x03
+    out dx, al
+%%ifdef HANG
+spin: jmp spin
+%%endif
+    mov cx, %(loop)d
+again:
+    mov si, msg
+next:
+    lodsb
+    test al, al
+    jz line_done
+    mov ah, al
+    mov dx, 0x3fd               ; LSR: wait for THR empty (bit 5)
+wait_thre:
+    in al, dx
+    test al, 0x20
+    jz wait_thre
+    mov al, ah
+    mov dx, 0x3f8
+    out dx, al
+    jmp next
+line_done:
+%%if %(loop)d == 0
+    jmp again
+%%else
+    loop again
+%%endif
+    mov dx, 0x8900              ; Bochs: "Shutdown" on port 0x8900 ends the run
+    mov si, shutdown
+sd: lodsb
+    test al, al
+    jz halt
+    out dx, al
+    jmp sd
+halt: hlt
+    jmp halt
+msg db "%(message)s", 13, 10, 0
+shutdown db "Shutdown", 0
+times 510-($-$$) db 0
+dw 0xaa55
+"""
+
+_dir = tempfile.mkdtemp(prefix="vmxlab-harness-")
+_lock = threading.Lock()
+
+
+def boot_image(tag, message="harness ok", loop=1, hang=False):
+    path = os.path.join(_dir, tag + ".img")
+    with _lock:
+        if not os.path.exists(path):
+            src = path[:-4] + ".asm"
+            with open(src, "w") as f:
+                f.write(BOOT_SECTOR % {"loop": loop, "message": message})
+            cmd = ["nasm", "-f", "bin", "-o", path, src] + (["-DHANG"] if hang else [])
+            subprocess.run(cmd, check=True)
+            with open(path, "r+b") as f:
+                f.truncate(1474560)
+    return path
+
+
+@test("harness: a Bochs run captures COM1 and ends by itself")
+def _():
+    run = emu.run_bochs(boot_image("hello"), name="harness-hello", timeout=20)
+    expect(run, r"^harness ok\r?$")
+    if not run.ended_cleanly:
+        raise TestFailure("run did not end by itself: %s" % run.why_stopped())
+
+
+@test("harness: a hanging guest is stopped by the tick watchdog")
+def _():
+    run = emu.run_bochs(boot_image("hang", hang=True, message="x"), name="harness-watchdog",
+                        ticks=60_000_000, timeout=30)
+    if not run.watchdog or run.timed_out:
+        raise TestFailure("expected the watchdog to stop the run: %r" % run)
+
+
+@test("harness: a hanging guest is stopped by the wall-clock timeout")
+def _():
+    run = emu.run_bochs(boot_image("hang", hang=True, message="x"), name="harness-timeout",
+                        ticks=None, timeout=2)
+    if not run.timed_out or run.wall > 10:
+        raise TestFailure("expected the timeout to stop the run after ~2 s: %r" % run)
+
+
+@test("harness: a guest flooding COM1 is stopped at the serial cap")
+def _():
+    cap = 16 * 1024
+    run = emu.run_bochs(boot_image("flood", message="x" * 70, loop=0), name="harness-flood",
+                        ticks=None, timeout=60, serial_cap=cap)
+    if not run.flooded or len(run.serial.encode()) > cap:
+        raise TestFailure("expected the serial cap to stop the run: %r" % run)
+
+
+@test("harness: 4 Bochs runs at once, each isolated with its own transcript")
+def _():
+    runs = [None] * 4
+
+    def one(i):
+        runs[i] = emu.run_bochs(boot_image("par%d" % i, message="parallel %d" % i),
+                                name="harness-parallel-%d" % i, timeout=30)
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for i, run in enumerate(runs):
+        expect(run, r"^parallel %d\r?$" % i)
+        expect_not(run.stdout, r"Address already in use|bind.*fail", "VNC port clash")
