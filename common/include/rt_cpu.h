@@ -1,0 +1,149 @@
+/*
+ * rt_cpu.h - one-instruction helpers for the bare-metal runtime: CPUID, MSRs,
+ * control registers, RFLAGS, segment selectors, descriptor-table registers,
+ * I/O ports.  Included by rt.h.
+ *
+ * Runs in: 64-bit ring 0 (most of these fault at CPL 3).  Each helper is the
+ * instruction named in its name; SDM Vol. 2 describes each instruction.
+ */
+#ifndef RT_CPU_H
+#define RT_CPU_H
+
+#include <stdint.h>
+
+struct cpuid_regs {
+	uint32_t eax, ebx, ecx, edx;
+};
+
+/* CPUID with EAX = leaf, ECX = subleaf. */
+static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf)
+{
+	struct cpuid_regs r;
+	__asm__ volatile("cpuid"
+			 : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
+			 : "a"(leaf), "c"(subleaf));
+	return r;
+}
+
+/* RDMSR/WRMSR: a missing MSR raises #GP, which the runtime reports. */
+static inline uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void wrmsr(uint32_t msr, uint64_t value)
+{
+	__asm__ volatile("wrmsr"
+			 : : "c"(msr), "a"((uint32_t)value), "d"((uint32_t)(value >> 32))
+			 : "memory");
+}
+
+#define RT_DEFINE_CR(n)                                                     \
+	static inline uint64_t read_cr##n(void)                             \
+	{                                                                   \
+		uint64_t v;                                                 \
+		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));           \
+		return v;                                                   \
+	}                                                                   \
+	static inline void write_cr##n(uint64_t v)                          \
+	{                                                                   \
+		__asm__ volatile("mov %0, %%cr" #n : : "r"(v) : "memory");  \
+	}
+RT_DEFINE_CR(0)
+RT_DEFINE_CR(2)
+RT_DEFINE_CR(3)
+RT_DEFINE_CR(4)
+#undef RT_DEFINE_CR
+
+static inline uint64_t read_rflags(void)
+{
+	uint64_t v;
+	__asm__ volatile("pushfq; popq %0" : "=r"(v));
+	return v;
+}
+
+#define RT_DEFINE_SEG(name)                                                 \
+	static inline uint16_t read_##name(void)                            \
+	{                                                                   \
+		uint16_t v;                                                 \
+		__asm__ volatile("mov %%" #name ", %0" : "=rm"(v));         \
+		return v;                                                   \
+	}
+RT_DEFINE_SEG(cs)
+RT_DEFINE_SEG(ds)
+RT_DEFINE_SEG(es)
+RT_DEFINE_SEG(fs)
+RT_DEFINE_SEG(gs)
+RT_DEFINE_SEG(ss)
+#undef RT_DEFINE_SEG
+
+/* STR: the selector in TR. */
+static inline uint16_t read_tr(void)
+{
+	uint16_t v;
+	__asm__ volatile("str %0" : "=rm"(v));
+	return v;
+}
+
+/* SGDT/SIDT: base and limit of the GDT/IDT. */
+struct rt_dtr {
+	uint64_t base;
+	uint16_t limit;
+};
+
+static inline struct rt_dtr read_gdtr(void)
+{
+	struct __attribute__((packed)) { uint16_t limit; uint64_t base; } d;
+	__asm__ volatile("sgdt %0" : "=m"(d));
+	return (struct rt_dtr){ .base = d.base, .limit = d.limit };
+}
+
+static inline struct rt_dtr read_idtr(void)
+{
+	struct __attribute__((packed)) { uint16_t limit; uint64_t base; } d;
+	__asm__ volatile("sidt %0" : "=m"(d));
+	return (struct rt_dtr){ .base = d.base, .limit = d.limit };
+}
+
+static inline void outb(uint16_t port, uint8_t v)
+{
+	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline void outw(uint16_t port, uint16_t v)
+{
+	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline uint16_t inw(uint16_t port)
+{
+	uint16_t v;
+	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline void outl(uint16_t port, uint32_t v)
+{
+	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline uint32_t inl(uint16_t port)
+{
+	uint32_t v;
+	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline void cpu_cli(void) { __asm__ volatile("cli" ::: "memory"); }
+static inline void cpu_hlt(void) { __asm__ volatile("hlt" ::: "memory"); }
+
+#endif /* RT_CPU_H */
