@@ -151,7 +151,9 @@ def grade_one(student, lab, src, a):
     res = os.path.join(a.results, student, tag)
     if src is None:
         os.makedirs(res, exist_ok=True)
-        return zero_result(lab, "no lab%s folder in the submission" % lab.number)
+        r = zero_result(lab, "no lab%s folder in the submission" % lab.number)
+        r["seconds"] = 0
+        return r
     cmd = [sys.executable, os.path.abspath(__file__), "--kit", a.kit, "task", "--lab", lab.number,
            "--source", src, "--work", work, "--results", res]
     t0 = time.monotonic()

@@ -55,7 +55,7 @@ SOLUTION_ONLY = "SOLUTION ONLY FILE"
 
 # What a handout leaves out: the solutions, instructor-only graders, the kit's
 # own tests (they run the solutions), CI, and version control.
-HANDOUT_EXCLUDE = ["solutions/", "tests/grade/hidden/", ".ci/", ".git/"]
+HANDOUT_EXCLUDE = ["solutions/", "tests/grade/hidden/", "tests/grade/fixtures/", ".ci/", ".git/"]
 HANDOUT_EXCLUDE_GLOBS = ["tests/test_*.py"]
 HANDOUT_PREFIX = "vmxlab"
 
@@ -122,7 +122,8 @@ def listed_files(root, under):
                               "--exclude-standard", "--", under],
                              capture_output=True, check=True).stdout.decode()
         files = [f for f in out.split("\0") if f]
-        return sorted(f for f in set(files) if os.path.isfile(os.path.join(root, f)))
+        if files:       # nothing listed: ROOT is a folder git ignores (a copy under build/)
+            return sorted(f for f in set(files) if os.path.isfile(os.path.join(root, f)))
     except (subprocess.CalledProcessError, FileNotFoundError):
         pass
     ignore = []

@@ -1,0 +1,425 @@
+"""Tests of the grading machinery: starters, make grade, make grade-class, handout.
+
+Two kinds of kit are graded here:
+  * the toy kit in tests/grade/fixtures/toykit (one boot-sector lab, lab99,
+    with a solution, a generated starter and a grader). The class test makes
+    its synthetic submissions from it (complete, empty, not compiling,
+    hanging, triple-faulting, flooding COM1, forbidden Makefile and scripts,
+    files that try to reach outside the kit) and grades them in real Bochs.
+  * the real kit: every lab that has a grader (tests/grade/labNN.py) is
+    graded with its solution (full marks) and its untouched starter (builds,
+    scores less). These tests grow as the lab graders arrive.
+"""
+
+import csv
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+
+from lib import gradelib
+from lib.testlib import test, TestFailure, Skip, once
+
+TOP = gradelib.TOP
+TOY = os.path.join(TOP, "tests", "grade", "fixtures", "toykit")
+DRIVER = os.path.join(TOP, "tests", "grade", "driver.py")
+STARTERS = os.path.join(TOP, "tools", "starters", "starters.py")
+SCRATCH = os.path.join(TOP, "build", "grade-test")
+
+sys.path.insert(0, os.path.join(TOP, "tools", "starters"))
+import starters  # noqa: E402
+
+
+def scratch(name):
+    d = os.path.join(SCRATCH, name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    return d
+
+
+def sh(cmd, timeout=600, **kw):
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
+    return p.returncode, p.stdout + p.stderr
+
+
+# --- Starters -----------------------------------------------------------------
+
+@test("grading: check-starters: every starter in the kit equals its solution")
+def _():
+    rc, out = sh([sys.executable, STARTERS, "check"])
+    if rc != 0:
+        raise TestFailure("make check-starters failed:\n" + out[-3000:])
+    rc, out = sh([sys.executable, STARTERS, "--root", TOY, "check"])
+    if rc != 0 or "1 solution files, 0 problems" not in out:
+        raise TestFailure("the toy kit's starter drifted:\n" + out)
+
+
+@test("grading: check-starters finds a drifted starter and malformed markers")
+def _():
+    d = scratch("starters")
+    os.makedirs(os.path.join(d, "solutions", "lab07-x"))
+    os.makedirs(os.path.join(d, "lab07-x"))
+    sol = ("int f(void)\n{\n\t/* TODO(lab07): return the answer */\n\t/* BEGIN SOLUTION */\n"
+           "\treturn 42;\n\t/* STARTER: return -1; */\n\t/* END SOLUTION */\n}\n")
+    open(os.path.join(d, "solutions", "lab07-x", "f.c"), "w").write(sol)
+    open(os.path.join(d, "solutions", "lab07-x", "same.h"), "w").write("#define X 1\n")
+    rc, out = sh([sys.executable, STARTERS, "--root", d, "generate"])
+    got = open(os.path.join(d, "lab07-x", "f.c")).read()
+    want = "int f(void)\n{\n\t/* TODO(lab07): return the answer */\n\treturn -1;\n}\n"
+    if rc != 0 or got != want:
+        raise TestFailure("generate wrote %r, expected %r (%s)" % (got, want, out))
+    if open(os.path.join(d, "lab07-x", "same.h")).read() != "#define X 1\n":
+        raise TestFailure("a file without markers was not copied as it is")
+    rc, out = sh([sys.executable, STARTERS, "--root", d, "check"])
+    if rc != 0:
+        raise TestFailure("check failed right after generate:\n" + out)
+    # A student-side edit of the starter is drift.
+    open(os.path.join(d, "lab07-x", "f.c"), "w").write(want.replace("-1", "0"))
+    rc, out = sh([sys.executable, STARTERS, "--root", d, "check"])
+    if rc != 1 or "lab07-x/f.c differs" not in out or "+\treturn 0;" not in out:
+        raise TestFailure("a drifted starter was not reported with a diff (exit %d):\n%s" % (rc, out))
+    # Malformed regions: each named by file and line.
+    cases = {
+        "/* BEGIN SOLUTION */\nx\n/* END SOLUTION */\n": r"f\.c:1: BEGIN SOLUTION without a TODO\(lab07\)",
+        "/* TODO(lab07) */\n/* BEGIN SOLUTION */\nx\n": r"f\.c:2: BEGIN SOLUTION never ended",
+        "x\n/* END SOLUTION */\n": r"f\.c:2: END SOLUTION without a BEGIN",
+        "/* TODO(lab07) */\n/* BEGIN SOLUTION */\n/* BEGIN SOLUTION */\n": r"f\.c:3: .*do not nest",
+        "/* TODO(lab03): wrong lab */\n": r"f\.c:1: TODO\(lab03\) in a lab07 file",
+    }
+    for text, rx in cases.items():
+        open(os.path.join(d, "solutions", "lab07-x", "f.c"), "w").write(text)
+        rc, out = sh([sys.executable, STARTERS, "--root", d, "check"])
+        if rc != 1 or not re.search(rx, out):
+            raise TestFailure("malformed markers %r: expected /%s/, got (exit %d):\n%s" % (text, rx, rc, out))
+
+
+# --- The toy kit: one submission through the make grade command line ------------
+
+def toy_grade(*args):
+    rc, out = sh([sys.executable, DRIVER, "--kit", TOY, "grade", "--work",
+                  os.path.join(SCRATCH, "toy-work"), "--results", os.path.join(SCRATCH, "toy-results")]
+                 + list(args), timeout=120)
+    return rc, out
+
+
+@test("grading: make grade output: OK/FAIL/SKIP lines, Score, exit status (toy lab)")
+def _():
+    rc, out = toy_grade("--solution")
+    for rx in [r"^boots: OK \(5/5\)$", r"^answer: OK \(10/10\)$", r"^finishes: OK \(5/5\)$",
+               r"^Score: 20/20$"]:
+        if not re.search(rx, out, re.M):
+            raise TestFailure("solution: /%s/ not in:\n%s" % (rx, out))
+    if rc != 0:
+        raise TestFailure("full marks must exit 0, got %d" % rc)
+    rc, out = toy_grade()       # the untouched starter of the toy kit
+    for rx in [r"^boots: OK \(5/5\)$", r"^answer: FAIL \(0/10\)\n    MISSING '\^answer: 42\$'\n",
+               r"    log: \S+serial\.txt$", r"^Score: 10/20$"]:
+        if not re.search(rx, out, re.M):
+            raise TestFailure("starter: /%s/ not in:\n%s" % (rx, out))
+    if rc != 1:
+        raise TestFailure("below full marks must exit 1, got %d" % rc)
+
+
+# --- The toy kit: a class of synthetic submissions --------------------------------
+
+SOLUTION_ASM = os.path.join(TOY, "solutions", "lab99-toy", "toy.asm")
+
+
+def toy_variant(replace_from, replace_to):
+    text = open(SOLUTION_ASM).read()
+    if replace_from not in text:
+        raise TestFailure("the toy solution no longer has %r" % replace_from)
+    return text.replace(replace_from, replace_to, 1)
+
+
+def make_class(root, marker):
+    """The synthetic class: {student: expected total}; writes the folders under ROOT."""
+    sol = open(SOLUTION_ASM).read()
+    students = {}
+
+    def student(name, total, files):
+        students[name] = total
+        for rel, content in files.items():
+            p = os.path.join(root, name, rel)
+            os.makedirs(os.path.dirname(p), exist_ok=True)
+            if isinstance(content, tuple):              # ("symlink", target)
+                os.symlink(content[1], p)
+            else:
+                open(p, "w").write(content)
+
+    student("a-complete", 20, {"lab99-toy/toy.asm": sol})
+    student("b-empty", 0, {"notes.txt": "nothing here\n"})
+    student("c-nocompile", 0, {"lab99/toy.asm": sol.replace("mov si, hello", "mov si, hello,,oops")})
+    student("d-hangs", 0, {"lab99-toy/toy.asm": toy_variant("\tcall uart_init\n", "\tjmp $\n")})
+    student("e-triplefault", 0, {"lab99-toy/toy.asm": toy_variant(
+        "\tcall uart_init\n", "\tlidt [zero_idt]\n\tint3\nzero_idt: dw 0, 0, 0\n")})
+    bad_make = "lab99:\n\ttouch %s\n%%:\n\ttouch %s\n" % (marker, marker)
+    student("f-forbidden", 20, {
+        "lab99-toy/toy.asm": sol,
+        "lab99-toy/Makefile": bad_make, "lab99-toy/GNUmakefile": bad_make,
+        "lab99-toy/lab.mk": bad_make, "GNUmakefile": bad_make, "Makefile": bad_make,
+        "lab99-toy/grade.sh": "#!/bin/sh\ntouch %s\n" % marker,
+        "tests/grade/lab99.py": "import os\nos.system('touch %s')\n" % marker})
+    student("g-floods", 0, {"lab99-toy/toy.asm": toy_variant(
+        "\tmov si, done\n", "flood:\tmov si, hello\n\tcall puts\n\tjmp flood\n")})
+    student("h-escapes", 10, {"lab99-toy/toy.asm": '%include "/etc/hostname"\n' + sol})
+    student("i-symlink", 10, {"lab99-toy/toy.asm": ("symlink", os.path.join(root, "a-complete",
+                                                                              "lab99-toy", "toy.asm"))})
+    student("j-untouched", 10, {"lab99-toy/toy.asm": open(os.path.join(TOY, "lab99-toy", "toy.asm")).read()})
+    student("k-linked-folder", 0, {"lab99-toy": ("symlink", os.path.join(root, "a-complete", "lab99-toy"))})
+    student("z-complete", 20, {"lab99_final/toy.asm": sol, "lab99_final/extra.c": "int x;\n"})
+    return students
+
+
+def toy_class():
+    def go():
+        root = scratch("toy-class")
+        subs = os.path.join(root, "submissions")
+        os.makedirs(subs)
+        marker = os.path.join(root, "MARKER-forbidden-file-ran")
+        expected = make_class(subs, marker)
+        open(os.path.join(subs, "stray-file.txt"), "w").write("not a student\n")
+        t0 = time.monotonic()
+        rc, out = sh([sys.executable, DRIVER, "--kit", TOY, "class", subs, "--jobs", "2",
+                      "--work", os.path.join(root, "work"), "--results", os.path.join(root, "results")],
+                     timeout=900)
+        return dict(root=root, rc=rc, out=out, expected=expected, marker=marker,
+                    seconds=time.monotonic() - t0, results=os.path.join(root, "results"))
+    return once("toy-class", go)
+
+
+@test("grading: a class of 12 synthetic submissions grades to the expected grades.csv (toy lab)")
+def _():
+    c = toy_class()
+    if c["rc"] != 0:
+        raise TestFailure("grade-class exited %d:\n%s" % (c["rc"], c["out"][-3000:]))
+    rows = list(csv.reader(open(os.path.join(c["results"], "grades.csv"))))
+    if rows[0] != ["student", "lab99", "total"]:
+        raise TestFailure("grades.csv header is %r" % rows[0])
+    got = {r[0]: int(r[-1]) for r in rows[1:]}
+    if len(rows) - 1 != len(c["expected"]):
+        raise TestFailure("%d students, %d rows: %s" % (len(c["expected"]), len(rows) - 1, got))
+    wrong = ["%s: got %s, expected %d" % (s, got.get(s), t) for s, t in sorted(c["expected"].items())
+             if got.get(s) != t]
+    if wrong:
+        raise TestFailure("grades.csv rows differ:\n  " + "\n  ".join(wrong) +
+                          "\n(results in %s)" % os.path.relpath(c["results"], TOP))
+    for rx in [r"^student 1 of 12 \(\S+\): \d+/20, elapsed \d+s, ETA \d+s$", r"^student 12 of 12 ",
+               r"stray-file\.txt is not a student folder"]:
+        if not re.search(rx, c["out"], re.M):
+            raise TestFailure("progress output: /%s/ not in:\n%s" % (rx, c["out"]))
+    # Each bad submission failed for its own reason, and grades.json says it.
+    js = json.load(open(os.path.join(c["results"], "grades.json")))["students"]
+
+    def first(student, check):
+        return [x for x in js[student]["labs"]["99"]["checks"] if x["name"] == check][0]
+    reasons = {("b-empty", "boots"): r"no lab99 folder",
+               ("c-nocompile", "boots"): r"build failed: .*error",
+               ("d-hangs", "boots"): r"MISSING .*hello.*|stopped by",
+               ("g-floods", "boots"): r"serial output exceeded|watchdog|timeout",
+               ("k-linked-folder", "boots"): r"no lab99 folder"}
+    for (s, ch), rx in reasons.items():
+        d = first(s, ch).get("detail") or ""
+        if not re.search(rx, d):
+            raise TestFailure("%s/%s: detail %r does not match /%s/" % (s, ch, d, rx))
+    if first("d-hangs", "answer")["outcome"] != "SKIP":
+        raise TestFailure("d-hangs: 'answer' needs 'boots' and must be skipped")
+    tf = first("e-triplefault", "boots")
+    if "triple" not in tf.get("note", ""):
+        raise TestFailure("e-triplefault: the triple fault is not named: %r" % tf)
+    build_log = open(os.path.join(c["results"], "c-nocompile", "lab99", "build.log")).read()
+    if "error" not in build_log:
+        raise TestFailure("c-nocompile: the assembler's error is not in build.log")
+    h = js["h-escapes"]["labs"]["99"]["files"]["refused"]
+    if "absolute path" not in h.get("toy.asm", ""):
+        raise TestFailure("h-escapes: the absolute %%include was not refused: %r" % h)
+    i = js["i-symlink"]["labs"]["99"]["files"]["refused"]
+    if "symbolic link" not in i.get("toy.asm", ""):
+        raise TestFailure("i-symlink: the symlinked file was not refused: %r" % i)
+    f = js["f-forbidden"]["labs"]["99"]["files"]
+    if "Makefile" not in f["ignored"] or f["taken"] != ["toy.asm"]:
+        raise TestFailure("f-forbidden: files report %r" % f)
+    z = js["z-complete"]["labs"]["99"]["files"]
+    if z["ignored"] != ["extra.c"]:
+        raise TestFailure("z-complete: extra.c must be reported as ignored: %r" % z)
+
+
+@test("grading: nothing from a forbidden Makefile, script or grader in a submission ever runs")
+def _():
+    c = toy_class()
+    if os.path.exists(c["marker"]):
+        raise TestFailure("the submission's forbidden file ran: %s exists" % c["marker"])
+    # The submission's files were there to be run: prove the marker command works.
+    sub = os.path.join(c["root"], "submissions", "f-forbidden", "lab99-toy")
+    if "touch %s" % c["marker"] not in open(os.path.join(sub, "Makefile")).read():
+        raise TestFailure("the forbidden Makefile does not say what it should")
+
+
+@test("grading: the class run stays within its time limits")
+def _():
+    c = toy_class()
+    js = json.load(open(os.path.join(c["results"], "grades.json")))
+    slowest = max((r["seconds"], s) for s, v in js["students"].items() for r in v["labs"].values())
+    # Each toy run has a 20 s wall-clock limit; nothing may wait longer than that.
+    if slowest[0] > 40:
+        raise TestFailure("%s took %.1f s to grade (limit 20 s per run)" % (slowest[1], slowest[0]))
+    if c["seconds"] > 300:
+        raise TestFailure("the class of 12 took %.0f s" % c["seconds"])
+
+
+# --- Grader declarations -----------------------------------------------------------
+
+@test("grading: a wrong grader declaration is refused with a message")
+def _():
+    L = gradelib.Lab
+    cases = [
+        (lambda: L("3", files=[], build=[]), r"two digits"),
+        (lambda: L("03", files=["../x.c"], build=[]), r"inside the lab folder"),
+        (lambda: L("03", files=["/etc/x"], build=[]), r"inside the lab folder"),
+    ]
+    lab = L("03", files=["a.c"], build=["x"])
+    r = lab.run("r", gradelib.bochs(image="x.img"))
+    lab.check("c1", 1, r, expect=["x"])
+    cases += [
+        (lambda: lab.check("c1", 1, r), r"two checks are named"),
+        (lambda: lab.check("c2", 1, r, needs=["nope"]), r"needs 'nope'"),
+        (lambda: lab.check("c3", 1, r, expect=["("]), r"bad regex"),
+        (lambda: lab.check("c4", -1, r), r"points"),
+        (lambda: lab.run("r", gradelib.bochs(image="y")), r"two runs"),
+        (lambda: gradelib.bochs(cpu="x"), r"needs image="),
+    ]
+    for fn, rx in cases:
+        try:
+            fn()
+        except gradelib.GraderError as e:
+            if not re.search(rx, str(e)):
+                raise TestFailure("message %r does not match /%s/" % (str(e), rx))
+        else:
+            raise TestFailure("a bad declaration was accepted (expected /%s/)" % rx)
+
+
+@test("grading: include paths that leave the kit are refused, kit-relative ones accepted")
+def _():
+    ok = ['#include "vmx/fields.h"\n', '#include "../common/include/rt.h"\n', '%include "boot.inc"\n',
+          '#include <stdint.h>\n', "include this line is prose\n"]
+    bad = ['#include "/etc/passwd"\n', '#include "../../other/lab03/x.c"\n', '#include FOO\n',
+           '%include "../../../x"\n', 'asm(".incbin \\"/etc/shadow\\"");\n', 'incbin "/etc/passwd"\n']
+    for t in ok:
+        if gradelib.include_problem(t, 1):
+            raise TestFailure("refused %r: %s" % (t, gradelib.include_problem(t, 1)))
+    for t in bad:
+        if not gradelib.include_problem(t, 1):
+            raise TestFailure("accepted %r" % t)
+
+
+# --- The real kit: every lab that has a grader ----------------------------------
+
+def real_labs():
+    nums = [n for n in gradelib.grader_numbers(TOP)]
+    if not nums:
+        raise Skip("no lab has a grader yet (tests/grade/labNN.py)")
+    return nums
+
+
+def grade_real(number, source, tag):
+    lab = gradelib.load_lab(number, TOP)
+    folder = gradelib.lab_folder(number, TOP)
+    src = os.path.join(TOP, "solutions", folder) if source == "solution" else None
+    base = os.path.join(SCRATCH, "real", "lab%s-%s" % (number, tag))
+    lines = []
+    try:
+        r = gradelib.grade(number, src, os.path.join(base, "work"), os.path.join(base, "results"),
+                           TOP, say=lines.append, lab=lab)
+    finally:
+        shutil.rmtree(os.path.join(base, "work"), ignore_errors=True)
+    return r, "\n".join(lines)
+
+
+@test("grading: every lab solution scores full marks with its grader")
+def _():
+    problems = []
+    for n in real_labs():
+        folder = gradelib.lab_folder(n, TOP)
+        if not os.path.isdir(os.path.join(TOP, "solutions", folder)):
+            problems.append("lab%s: no solutions/%s" % (n, folder))
+            continue
+        r, out = grade_real(n, "solution", "solution")
+        if r["score"] != r["total"] or r["total"] == 0:
+            problems.append("lab%s solution: %d/%d\n%s" % (n, r["score"], r["total"], out))
+    if problems:
+        raise TestFailure("\n".join(problems))
+
+
+@test("grading: every untouched lab starter builds and scores less than full marks")
+def _():
+    problems = []
+    for n in real_labs():
+        r, out = grade_real(n, None, "starter")
+        if not r["build"].get("ok"):
+            problems.append("lab%s starter does not build: %s" % (n, r["build"].get("error")))
+        elif r["score"] >= r["total"]:
+            problems.append("lab%s starter scores full marks (%d/%d): its TODOs test nothing"
+                            % (n, r["score"], r["total"]))
+    if problems:
+        raise TestFailure("\n".join(problems))
+
+
+# --- The handout -------------------------------------------------------------
+
+def check_handout(root, tarpath, minlen):
+    rc, out = sh([sys.executable, STARTERS, "--root", root, "handout", tarpath])
+    if rc != 0:
+        raise TestFailure("handout failed: " + out)
+    secrets = starters.secrets(root, minlen)
+    leaks = []
+    with tarfile.open(tarpath) as tar:
+        names = tar.getnames()
+        for m in tar.getmembers():
+            rel = m.name.split("/", 1)[1] if "/" in m.name else m.name
+            if rel.startswith("solutions/") or rel.startswith("tests/grade/hidden/") or \
+                    re.match(r"tests/test_.*\.py$", rel) or rel.startswith(".git/"):
+                leaks.append("%s is in the handout" % m.name)
+            if not m.isfile():
+                continue
+            text = tar.extractfile(m).read().decode("utf-8", "replace")
+            for s in secrets:
+                if s in text:
+                    leaks.append("%s holds the solution line %r" % (m.name, s))
+    return names, secrets, leaks
+
+
+@test("grading: make handout has no solutions and no solution lines (toy kit and real kit)")
+def _():
+    d = scratch("handout")
+    names, secrets, leaks = check_handout(TOY, os.path.join(d, "toy.tar.gz"), 12)
+    if "mov si, answer" not in secrets:
+        raise TestFailure("the toy solution's region was not read: secrets %r" % secrets)
+    for want in ["vmxlab/GNUmakefile", "vmxlab/lab99-toy/toy.asm", "vmxlab/tests/grade/lab99.py"]:
+        if want not in names:
+            raise TestFailure("toy handout lacks %s: %s" % (want, names))
+    if leaks:
+        raise TestFailure("toy handout leaks:\n" + "\n".join(leaks))
+    # Prove the check can fail: a starter that still holds a solution line is caught.
+    bad = scratch("handout-bad")
+    shutil.copytree(TOY, os.path.join(bad, "kit"))
+    shutil.copy(SOLUTION_ASM, os.path.join(bad, "kit", "lab99-toy", "toy.asm"))
+    _, _, leaks = check_handout(os.path.join(bad, "kit"), os.path.join(bad, "bad.tar.gz"), 12)
+    if not any("mov si, answer" in l for l in leaks):
+        raise TestFailure("a handout whose starter is the solution was not caught")
+    # The real kit, through make.
+    rc, out = sh(["make", "--no-print-directory", "-C", TOP, "handout"])
+    tarpath = os.path.join(TOP, "build", "handout", "vmxlab-handout.tar.gz")
+    if rc != 0 or not os.path.exists(tarpath):
+        raise TestFailure("make handout failed:\n" + out)
+    names, secrets, leaks = check_handout(TOP, tarpath, 16)
+    for want in ["vmxlab/GNUmakefile", "vmxlab/mk/grade.mk", "vmxlab/tests/grade/driver.py",
+                 "vmxlab/tests/lib/gradelib.py"]:
+        if want not in names:
+            raise TestFailure("the handout lacks %s" % want)
+    if leaks:
+        raise TestFailure("the handout leaks solutions:\n" + "\n".join(leaks[:30]))
