@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "rt_cpu.h"
+#include "rt_vmx.h"
 
 /* The payload's entry point: the runtime calls it once. */
 void lab_main(void);

@@ -65,6 +65,7 @@ void rt_exception(struct rt_exception_frame *f)
 {
 	static int depth;
 
+	serial_flush();         /* let what was printed before the fault out */
 	serial_init();          /* the payload may have changed the UART */
 	if (depth++) {
 		/* A fault while reporting one: say so with little code, stop. */
