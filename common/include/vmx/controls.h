@@ -1,0 +1,136 @@
+/*
+ * vmx/controls.h - the VMX control words (pin-based, primary/secondary/
+ * tertiary processor-based, primary/secondary VM-exit, VM-entry) and their
+ * named bits (Intel SDM vol. 3, 25.6-25.8), with the VMCS field and the
+ * capability MSRs of each word (appendix A.3-A.5).
+ *
+ * Expanded from common/vmx/vmx_controls.def.
+ * Where it runs: host, Linux kernel, bare metal.
+ *
+ * Names: VMX_<WORD>_<BIT> is the mask, VMX_<WORD>_<BIT>_BIT the bit number:
+ *   VMX_PROC_HLT_EXITING = 1 << 7, VMX_PROC2_ENABLE_EPT_BIT = 1,
+ *   VMX_ENTRY_IA_32E_MODE_GUEST, VMX_EXIT_HOST_ADDRESS_SPACE_SIZE, ...
+ */
+#ifndef VMX_CONTROLS_H
+#define VMX_CONTROLS_H
+
+#include "types.h"
+#include "fields.h"
+#include "msrs.h"
+
+/* VMX_WORD_PIN, VMX_WORD_PROC, ... in the order of the list. */
+enum vmx_control_word {
+#define VMX_CONTROL_WORD(word, field, msr, true_msr, desc) VMX_WORD_##word,
+#define VMX_CONTROL_BIT(word, name, bit, desc)
+#include "../../vmx/vmx_controls.def"
+#undef VMX_CONTROL_WORD
+#undef VMX_CONTROL_BIT
+	VMX_WORD_COUNT
+};
+
+enum vmx_control_bit_number {
+#define VMX_CONTROL_WORD(word, field, msr, true_msr, desc)
+#define VMX_CONTROL_BIT(word, name, bit, desc) VMX_##word##_##name##_BIT = bit,
+#include "../../vmx/vmx_controls.def"
+#undef VMX_CONTROL_WORD
+#undef VMX_CONTROL_BIT
+};
+
+/* Masks. 1ull << 31 does not fit an int: GCC gives such an enum an unsigned
+ * type, so OR-ing a mask into a 64-bit value never sign-extends. */
+enum vmx_control_mask {
+#define VMX_CONTROL_WORD(word, field, msr, true_msr, desc)
+#define VMX_CONTROL_BIT(word, name, bit, desc) VMX_##word##_##name = 1ull << (bit),
+#include "../../vmx/vmx_controls.def"
+#undef VMX_CONTROL_WORD
+#undef VMX_CONTROL_BIT
+};
+
+struct vmx_control_word_info {
+	const char *name;        /* "PROC2" */
+	vmx_u32 field;           /* VMCS encoding of the control word */
+	vmx_u32 msr;             /* capability MSR */
+	vmx_u32 true_msr;        /* TRUE capability MSR, 0 if none */
+	const char *description;
+};
+
+static const struct vmx_control_word_info vmx_control_word_table[VMX_WORD_COUNT] VMX_UNUSED = {
+#define VMX_CONTROL_WORD(word, field, msr, true_msr, desc) \
+	[VMX_WORD_##word] = { #word, VMCS_##field, msr, true_msr, desc },
+#define VMX_CONTROL_BIT(word, name, bit, desc)
+#include "../../vmx/vmx_controls.def"
+#undef VMX_CONTROL_WORD
+#undef VMX_CONTROL_BIT
+};
+
+struct vmx_control_bit_info {
+	vmx_u8 word;             /* enum vmx_control_word */
+	vmx_u8 bit;
+	const char *name;        /* "HLT_EXITING" */
+	const char *description; /* "HLT exiting" */
+};
+
+static const struct vmx_control_bit_info vmx_control_bit_table[] VMX_UNUSED = {
+#define VMX_CONTROL_WORD(word, field, msr, true_msr, desc)
+#define VMX_CONTROL_BIT(word, name, bit, desc) { VMX_WORD_##word, bit, #name, desc },
+#include "../../vmx/vmx_controls.def"
+#undef VMX_CONTROL_WORD
+#undef VMX_CONTROL_BIT
+};
+
+#define VMX_CONTROL_BIT_COUNT ((unsigned)VMX_ARRAY_SIZE(vmx_control_bit_table))
+
+/* A word held in a 64-bit field (tertiary, secondary exit) has a capability
+ * MSR of allowed 1-settings only; the 32-bit words have allowed 0-settings in
+ * MSR bits 31:0 and allowed 1-settings in bits 63:32 (SDM A.3). */
+static inline int vmx_control_word_is_64bit(unsigned word)
+{
+	return VMCS_ENC_WIDTH(vmx_control_word_table[word].field) == VMCS_WIDTH_64;
+}
+
+/* The word whose capability MSR (or TRUE MSR) is `msr`, or -1. */
+static inline int vmx_control_word_by_msr(vmx_u32 msr)
+{
+	unsigned w;
+
+	for (w = 0; w < VMX_WORD_COUNT; w++)
+		if (vmx_control_word_table[w].msr == msr ||
+		    (vmx_control_word_table[w].true_msr != 0 &&
+		     vmx_control_word_table[w].true_msr == msr))
+			return (int)w;
+	return -1;
+}
+
+/* The named bit `bit` of `word`, or NULL when the SDM names none there. */
+static inline const struct vmx_control_bit_info *vmx_control_bit_info(unsigned word, unsigned bit)
+{
+	unsigned i;
+
+	for (i = 0; i < VMX_CONTROL_BIT_COUNT; i++)
+		if (vmx_control_bit_table[i].word == word && vmx_control_bit_table[i].bit == bit)
+			return &vmx_control_bit_table[i];
+	return VMX_NULL;
+}
+
+/*
+ * Adjust a wanted control value to a capability MSR (SDM A.3.1): bits the
+ * CPU requires are forced to 1; returns in *missing the wanted bits the CPU
+ * cannot set (the caller should report them by name and stop).
+ */
+static inline vmx_u64 vmx_control_adjust(unsigned word, vmx_u64 cap, vmx_u64 wanted, vmx_u64 *missing)
+{
+	vmx_u64 must1, may1;
+
+	if (vmx_control_word_is_64bit(word)) {
+		must1 = 0;
+		may1 = cap;
+	} else {
+		must1 = cap & 0xFFFFFFFFull;
+		may1 = cap >> 32;
+	}
+	if (missing)
+		*missing = wanted & ~may1;
+	return (wanted | must1) & may1;
+}
+
+#endif /* VMX_CONTROLS_H */

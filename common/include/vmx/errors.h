@@ -1,0 +1,36 @@
+/*
+ * vmx/errors.h - VM-instruction error numbers (Intel SDM vol. 3, 31.4), the
+ * value of the VM_INSTRUCTION_ERROR field after VMfailValid.
+ * Expanded from common/vmx/vmx_errors.def.
+ * Where it runs: host, Linux kernel, bare metal.
+ */
+#ifndef VMX_ERRORS_H
+#define VMX_ERRORS_H
+
+#include "types.h"
+
+struct vmx_instruction_error_info {
+	vmx_u32 number;
+	const char *description; /* "VM entry with invalid control field(s)" */
+};
+
+static const struct vmx_instruction_error_info vmx_instruction_error_table[] VMX_UNUSED = {
+#define VMX_INSTRUCTION_ERROR(number, desc) { number, desc },
+#include "../../vmx/vmx_errors.def"
+#undef VMX_INSTRUCTION_ERROR
+};
+
+#define VMX_INSTRUCTION_ERROR_COUNT ((unsigned)VMX_ARRAY_SIZE(vmx_instruction_error_table))
+
+/* The SDM's description of error `number`, or NULL if the SDM defines none. */
+static inline const char *vmx_instruction_error_text(vmx_u32 number)
+{
+	unsigned i;
+
+	for (i = 0; i < VMX_INSTRUCTION_ERROR_COUNT; i++)
+		if (vmx_instruction_error_table[i].number == number)
+			return vmx_instruction_error_table[i].description;
+	return VMX_NULL;
+}
+
+#endif /* VMX_ERRORS_H */
