@@ -112,6 +112,9 @@ endef
 
 # --- The boot path's own payloads ---------------------------------------------
 
+# `make run` step 1: the VMX capability MSRs of the emulated CPU.
+$(eval $(call baremetal_payload,msrdump,common/msrdump,msrdump.c,$(BUILD)/msrdump))
+
 # Test payloads for tests/test_boot.py.
 $(eval $(call baremetal_payload,hello,tests/payloads,hello.c,$(BUILD)/boot/tests))
 $(eval $(call baremetal_payload,fault,tests/payloads,fault.c,$(BUILD)/boot/tests))

@@ -11,8 +11,6 @@
 #include "vmx/cpu_bits.h"
 #include "vmx/msrs.h"
 
-#define CPUID_1_ECX_VMX_BIT 5   /* CPUID.1:ECX[5], SDM Vol. 3C 24.6 */
-
 static int failures;
 
 static void report(const char *what, enum vmx_status got, enum vmx_status want,
@@ -37,7 +35,7 @@ static void check(const char *what, int ok)
 
 void lab_main(void)
 {
-	if (!(cpuid(1, 0).ecx & (1u << CPUID_1_ECX_VMX_BIT))) {
+	if (!(cpuid(CPUID_LEAF_FEATURES, 0).ecx & CPUID_1_ECX_VMX)) {
 		printf("vmxops: this CPU has no VMX (CPUID.1:ECX[5] = 0)\n");
 		return;
 	}
