@@ -272,6 +272,85 @@ def _():
         raise TestFailure("the class of 12 took %.0f s" % c["seconds"])
 
 
+# --- A bare-metal fixture lab on the real kit: C submissions, real boot path -------
+
+BMLAB = os.path.join(TOP, "tests", "grade", "fixtures", "bmlab")
+BM_SOLUTION = os.path.join(BMLAB, "solutions", "lab98-bench", "main.c")
+
+
+def bm_kit(name):
+    """The real kit (boot path, runtime, make) plus the lab98 fixture, under build/."""
+    return gradelib.compose_kit(os.path.join(SCRATCH, name), TOP, BMLAB)
+
+
+def bm_variant(old, new):
+    text = open(BM_SOLUTION).read()
+    if old not in text:
+        raise TestFailure("the lab98 fixture solution no longer has %r" % old)
+    return text.replace(old, new, 1)
+
+
+ENTRY = "printf(\"bench: lab_main reached\\n\");\n"
+
+
+def bm_class():
+    def go():
+        kit = bm_kit("bm-kit")
+        root = scratch("bm-class")
+        subs = os.path.join(root, "submissions")
+        marker = os.path.join(root, "MARKER-forbidden-file-ran")
+        sol = open(BM_SOLUTION).read()
+        bad_make = "lab98:\n\ttouch %s\n%%:\n\ttouch %s\n" % (marker, marker)
+        cases = {
+            "complete": (20, {"main.c": sol}),
+            "empty-folder": (10, {}),
+            "nocompile": (0, {"main.c": bm_variant("int six", "int six = ;\n#error nope\n\tint x")}),
+            "hangs": (0, {"main.c": bm_variant(ENTRY, "for (;;)\n\t\tasm volatile(\"pause\");\n")}),
+            "triplefault": (0, {"main.c": bm_variant(ENTRY, ENTRY +
+                "\tstruct __attribute__((packed)) { unsigned short l; unsigned long b; } z = {0, 0};\n"
+                "\tasm volatile(\"lidt %0; int3\" :: \"m\"(z));\n")}),
+            "exception": (0, {"main.c": bm_variant(ENTRY, ENTRY +
+                "\t*(volatile int *)0xdead0000000ul = 1;\n")}),
+            "forbidden": (20, {"main.c": sol, "Makefile": bad_make, "lab.mk": bad_make,
+                               "../GNUmakefile": bad_make}),
+        }
+        for name, (_, files) in cases.items():
+            os.makedirs(os.path.join(subs, name, "lab98-bench"))
+            for rel, text in files.items():
+                open(os.path.join(subs, name, "lab98-bench", rel), "w").write(text)
+        rc, out = sh([sys.executable, DRIVER, "--kit", kit, "class", subs, "--jobs", "2",
+                      "--work", os.path.join(root, "work"), "--results", os.path.join(root, "results")],
+                     timeout=900)
+        return dict(rc=rc, out=out, cases=cases, marker=marker, results=os.path.join(root, "results"))
+    return once("bm-class", go)
+
+
+@test("grading: a bare-metal class (complete, empty, no compile, hang, triple fault, exception, "
+      "forbidden Makefile) grades to the expected rows")
+def _():
+    c = bm_class()
+    if c["rc"] != 0:
+        raise TestFailure("grade-class exited %d:\n%s" % (c["rc"], c["out"][-3000:]))
+    rows = {r[0]: r for r in csv.reader(open(os.path.join(c["results"], "grades.csv")))}
+    wrong = ["%s: got %s, expected %d" % (s, rows.get(s, ["", "missing"])[-1], t)
+             for s, (t, _) in sorted(c["cases"].items()) if rows.get(s, [None])[-1] != str(t)]
+    if len(rows) - 1 != len(c["cases"]) or wrong:
+        raise TestFailure("grades.csv differs (%s):\n  %s" % (os.path.relpath(c["results"], TOP),
+                                                             "\n  ".join(wrong)))
+    if os.path.exists(c["marker"]):
+        raise TestFailure("a submitted Makefile ran: %s exists" % c["marker"])
+    js = json.load(open(os.path.join(c["results"], "grades.json")))["students"]
+    tf = js["triplefault"]["labs"]["98"]["checks"][0]
+    if "triple" not in tf.get("note", ""):
+        raise TestFailure("the triple fault is not named: %r" % tf)
+    ex = js["exception"]["labs"]["98"]["checks"][0]
+    if not ex.get("detail", "").startswith("BAD '^EXCEPTION'"):
+        raise TestFailure("the exception is not the first unmet expectation: %r" % ex)
+    log = open(os.path.join(c["results"], "nocompile", "lab98", "build.log")).read()
+    if "#error nope" not in log:
+        raise TestFailure("the compiler's error is not in nocompile's build.log")
+
+
 # --- Grader declarations -----------------------------------------------------------
 
 @test("grading: a wrong grader declaration is refused with a message")
