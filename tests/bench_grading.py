@@ -1,0 +1,85 @@
+"""Benchmarks of the grading machinery (make bench).
+
+  * seconds to grade one submission (a solution) of every lab that has a
+    grader, and of the bare-metal fixture lab98 (tests/grade/fixtures/bmlab)
+    laid over the real kit: kit copy, kit build, Bochs run(s), checks;
+  * a class of 20 copies of a bare-metal solution on 2 cores (make
+    grade-class), and what that means for a class of 100 (target: 10 minutes).
+"""
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+from lib import gradelib
+from lib.benchlib import bench
+
+TOP = gradelib.TOP
+SCRATCH = os.path.join(TOP, "build", "grade-bench")
+DRIVER = os.path.join(TOP, "tests", "grade", "driver.py")
+BMLAB = os.path.join(TOP, "tests", "grade", "fixtures", "bmlab")
+
+
+def labs():
+    """[(label, kit, lab number)]: the real graders, then the fixture."""
+    out = [("lab%s" % n, TOP, n) for n in gradelib.grader_numbers(TOP)]
+    kit = gradelib.compose_kit(os.path.join(SCRATCH, "bm-kit"), TOP, BMLAB)
+    out.append(("lab98 fixture (bare metal)", kit, "98"))
+    return out
+
+
+def is_bare_metal(lab):
+    return all(r.spec.kind == "bochs" and r.spec.kw.get("boot", "floppy") == "floppy" for r in lab.runs)
+
+
+def grade_solution(kit, n, tag):
+    folder = gradelib.lab_folder(n, kit)
+    base = os.path.join(SCRATCH, tag)
+    t0 = time.monotonic()
+    r = gradelib.grade(n, os.path.join(kit, "solutions", folder), os.path.join(base, "work"),
+                       os.path.join(base, "results"), kit, say=None)
+    dt = time.monotonic() - t0
+    shutil.rmtree(os.path.join(base, "work"), ignore_errors=True)
+    return dt, r
+
+
+@bench("grading: seconds to grade one submission (solution), per lab")
+def _():
+    lines = []
+    for label, kit, n in labs():
+        times = []
+        for i in range(3):
+            dt, r = grade_solution(kit, n, "one-lab%s" % n)
+            times.append(dt)
+        lines.append("%s: median %.2f s, max %.2f s over 3 (score %d/%d, build %.2f s)"
+                     % (label, statistics.median(times), max(times), r["score"], r["total"],
+                        r["build"]["seconds"]))
+    return lines
+
+
+@bench("grading: a class of 20 copies of a bare-metal solution on 2 cores")
+def _():
+    choices = [(label, kit, n) for label, kit, n in labs()
+               if is_bare_metal(gradelib.load_lab(n, kit))]
+    label, kit, n = choices[0]
+    folder = gradelib.lab_folder(n, kit)
+    subs = os.path.join(SCRATCH, "class20", "submissions")
+    shutil.rmtree(os.path.dirname(subs), ignore_errors=True)
+    for i in range(20):
+        shutil.copytree(os.path.join(kit, "solutions", folder), os.path.join(subs, "s%02d" % i, folder))
+    t0 = time.monotonic()
+    p = subprocess.run([sys.executable, DRIVER, "--kit", kit, "class", subs, "--lab", n, "--jobs", "2",
+                        "--work", os.path.join(SCRATCH, "class20", "work"),
+                        "--results", os.path.join(SCRATCH, "class20", "results")],
+                       capture_output=True, text=True)
+    wall = time.monotonic() - t0
+    rows = open(os.path.join(SCRATCH, "class20", "results", "grades.csv")).read().splitlines()[1:]
+    total = gradelib.load_lab(n, kit).total
+    full = sum(1 for r in rows if r.split(",")[-1] == str(total))
+    return ["lab: %s (exit %d)" % (label, p.returncode),
+            "class of 20 on 2 cores: %.1f s wall, %.2f s per student" % (wall, wall / 20),
+            "rows: %d, at full marks: %d" % (len(rows), full),
+            "a class of 100: about %.0f s (target < 600 s)" % (wall / 20 * 100)]
