@@ -90,8 +90,11 @@ $(4)/obj/high/%.low.o: $(2)/%.asm | $$(BM_GEN_FILES)
 	@mkdir -p $$(@D)
 	$$(BM_NASM) $$(BM_NASMFLAGS) -I$(2)/ -MD $$(@:.o=.d) $$< -o $$@
 
-$(4)/$(1).elf: $$($(4)/$(1).objs) $$(BM_RT_OBJS) $$(BM_LDSCRIPT)
-	$$(BM_LD) $$(BM_LDFLAGS) -Map=$(4)/$(1).map -o $$@ $$(BM_RT_OBJS) $$($(4)/$(1).objs)
+# (A payload may link another runtime by setting NAME_RT_OBJS; the boot
+# self-tests do.)
+$(4)/$(1).elf: $$($(4)/$(1).objs) $$(or $$($(1)_RT_OBJS),$$(BM_RT_OBJS)) $$(BM_LDSCRIPT)
+	$$(BM_LD) $$(BM_LDFLAGS) -Map=$(4)/$(1).map -o $$@ \
+		$$(or $$($(1)_RT_OBJS),$$(BM_RT_OBJS)) $$($(4)/$(1).objs)
 
 $(4)/$(1).bin: $(4)/$(1).elf
 	$$(BM_OBJCOPY) -O binary $$< $$@
@@ -120,3 +123,13 @@ $(eval $(call baremetal_payload,hello,tests/payloads,hello.c,$(BUILD)/boot/tests
 $(eval $(call baremetal_payload,fault,tests/payloads,fault.c,$(BUILD)/boot/tests))
 $(eval $(call baremetal_payload,highmap,tests/payloads,highmap.c,$(BUILD)/boot/tests,highmap_high.c))
 $(eval $(call baremetal_payload,vmxops,tests/payloads,vmxops.c,$(BUILD)/boot/tests))
+
+# A payload whose setup faults on purpose in 32-bit protected mode (the
+# 32-bit IDT of setup.asm must report it): setup assembled with
+# -DBOOT_SELFTEST_FAULT32, the rest of the runtime as usual.
+$(BUILD)/boot/tests/setupfault/setup.o: common/boot/setup.asm
+	@mkdir -p $(@D)
+	$(BM_NASM) $(BM_NASMFLAGS) -DBOOT_SELFTEST_FAULT32 $< -o $@
+setupfault_RT_OBJS := $(BUILD)/boot/tests/setupfault/setup.o \
+	$(filter-out $(BM_RT_DIR)/boot/setup.o,$(BM_RT_OBJS))
+$(eval $(call baremetal_payload,setupfault,tests/payloads,hello.c,$(BUILD)/boot/tests/setupfault))

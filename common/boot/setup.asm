@@ -106,7 +106,8 @@ UART_LCR_DLAB       equ 0x80
 UART_LCR_8N1        equ 0x03
 UART_FCR_ENABLE_CLEAR equ 0x07          ; FIFOs on, both cleared
 UART_MCR_DTR_RTS_OUT2 equ 0x0B
-UART_LSR_THRE       equ 0x20
+UART_LSR_THRE       equ 0x20            ; room for a byte
+UART_LSR_TEMT       equ 0x40            ; everything sent
 UART_DIVISOR_115200 equ 1
 PORT_QEMU_EXIT      equ 0xF4            ; QEMU -device isa-debug-exit
 PORT_BOCHS_SHUTDOWN equ 0x8900          ; Bochs: write "Shutdown" to quit
@@ -173,6 +174,9 @@ protected_mode_entry:
         ; whose handlers report a fault here instead of a triple fault.
         call    serial32_init
         call    idt32_install
+%ifdef BOOT_SELFTEST_FAULT32
+        ud2                             ; tests/test_boot.py only: a #UD in setup
+%endif
         call    check_a20
         call    check_long_mode
 
@@ -365,8 +369,12 @@ serial32_hex32:
         ret
 
 ; emu_exit32: end the emulator run (QEMU isa-debug-exit, then Bochs), else halt.
-; IN: nothing.  OUT: does not return.
+; IN: nothing.  OUT: does not return.  (The C twin is emu_exit(), start.c.)
 emu_exit32:
+        mov     dx, COM1 + UART_LSR     ; let the last byte leave the UART first:
+.drain: in      al, dx                  ; Bochs drops what is still in it
+        test    al, UART_LSR_TEMT
+        jz      .drain
         mov     al, EXIT_BOOT_FAILURE
         out     PORT_QEMU_EXIT, al
         mov     dx, PORT_BOCHS_SHUTDOWN

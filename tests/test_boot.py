@@ -1,0 +1,268 @@
+"""Tests of the boot path (common/boot/), the bare-metal runtime (common/rt/)
+and the `make run` payload (common/msrdump/).
+
+Every test boots a real image in Bochs or QEMU through tests/lib/emu.py and
+reads COM1. Expected values come from the SDM, from the fact lists in
+common/vmx/ (parsed here), from the ELF symbol tables of the images, or from
+Python's own printf; the one measured constant, IA32_VMX_BASIC of Bochs'
+Haswell, is the value ../shared/PLATFORM.md records.
+"""
+
+import os
+import re
+import subprocess
+import tempfile
+
+from lib import emu
+from lib.testlib import (test, expect, expect_not, expect_clean_end, build_path,
+                         once, TestFailure, TOP)
+
+HASWELL = "corei7_haswell_4770"
+PENRYN = "core2_penryn_t9600"
+TIGERLAKE = "tigerlake"
+
+
+def img(*parts):
+    return build_path(*parts)
+
+
+def bochs(image, cpu=HASWELL, name=None):
+    """One Bochs run per (image, cpu) for the whole test session."""
+    key = ("bochs", image, cpu)
+    return once(key, lambda: emu.run_bochs(
+        img(*image), cpu=cpu, timeout=60,
+        name=name or "boot-%s-%s" % (os.path.splitext(image[-1])[0], cpu)))
+
+
+def qemu(image):
+    key = ("qemu", image)
+    return once(key, lambda: emu.run_qemu(
+        name="boot-qemu-%s" % os.path.splitext(image[-1])[0], floppy=img(*image), timeout=60))
+
+
+def symbol(elf, name):
+    """Address of `name` in an ELF image (nm)."""
+    out = subprocess.run(["nm", elf], capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2] == name:
+            return int(parts[0], 16)
+    raise TestFailure("no symbol %s in %s" % (name, os.path.relpath(elf, TOP)))
+
+
+def vmx_msr_list():
+    """[(name, number)] from common/vmx/vmx_msrs.def, the one source of truth."""
+    path = os.path.join(TOP, "common", "vmx", "vmx_msrs.def")
+    with open(path) as f:
+        rows = re.findall(r"^VMX_MSR\(\s*(\w+)\s*,\s*(0x[0-9A-Fa-f]+)", f.read(), re.M)
+    if len(rows) < 20:
+        raise TestFailure("could not read the MSR list from %s" % path)
+    return [(n, int(v, 16)) for n, v in rows]
+
+
+HELLO = ("boot", "tests", "hello.img")
+FAULT = ("boot", "tests", "fault.img")
+HIGHMAP = ("boot", "tests", "highmap.img")
+VMXOPS = ("boot", "tests", "vmxops.img")
+SETUPFAULT = ("boot", "tests", "setupfault", "setupfault.img")
+MSRDUMP = ("msrdump", "msrdump.img")
+
+CR0_PE, CR0_NE, CR0_NW, CR0_CD, CR0_PG = 1 << 0, 1 << 5, 1 << 29, 1 << 30, 1 << 31
+CR4_PAE = 1 << 5
+EFER_LME, EFER_LMA = 1 << 8, 1 << 10
+
+
+def check_machine_state(run):
+    """What the boot path promises lab_main: 64-bit mode, TR non-zero, caches on."""
+    expect_clean_end(run)
+    expect(run, r"^hello: lab_main reached$")
+    expect(run, r"^vmxlab: done$")
+    val = lambda n: int(expect(run, r"^%s: (0x[0-9a-f]+)$" % n).group(1), 16)
+    if val("tr") == 0:
+        raise TestFailure("TR is 0: the VMCS host TR selector must be non-zero")
+    cr0, cr4, efer = val("cr0"), val("cr4"), val("efer")
+    if not (cr0 & CR0_PE and cr0 & CR0_PG and cr0 & CR0_NE) or cr0 & (CR0_CD | CR0_NW):
+        raise TestFailure("CR0 0x%x: want PE, PG, NE set and CD, NW clear" % cr0)
+    if not (cr4 & CR4_PAE) or not (efer & EFER_LME) or not (efer & EFER_LMA):
+        raise TestFailure("not in IA-32e mode: CR4 0x%x EFER 0x%x" % (cr4, efer))
+    gdt = expect(run, r"^gdtr: base=(0x[0-9a-f]+) limit=(0x[0-9a-f]+)$")
+    if int(gdt.group(2), 16) < val("tr") + 15:
+        raise TestFailure("the GDT limit does not cover the 16-byte TSS descriptor")
+
+
+@test("boot: Bochs (haswell) boots the floppy into 64-bit mode and reaches lab_main")
+def _():
+    check_machine_state(bochs(HELLO))
+
+
+@test("boot: QEMU (-fda, isa-debug-exit) boots the same image to lab_main")
+def _():
+    check_machine_state(qemu(HELLO))
+
+
+@test("boot: printf formats like C's printf (%d %u %x %X %lx %llu %lld %c %s %p, 0 - width)")
+def _():
+    run = bochs(HELLO)
+    line = expect(run, r"^printf: .*$").group(0)
+    # The same format and values as tests/payloads/hello.c, formatted by Python.
+    fmt = "printf: [%5d] [%-5d] [%05d] [%x] [%X] [%08x] [%d] [%d] [%c] [%s] [%-4s] [0x%016x]"
+    want = fmt % (42, 42, -42, 0xbeef, 0xbeef, 0x1234, 18446744073709551615,
+                  -9223372036854775807 - 1, "z", "str", "ab", 0x1000)
+    if line != want:
+        raise TestFailure("printf printed\n  %r\nwant\n  %r" % (line, want))
+
+
+@test("boot: page_alloc returns 4 KiB-aligned pages above the payload")
+def _():
+    run = bochs(HELLO)
+    a, b = (int(x, 16) for x in expect(run, r"^page_alloc: (0x[0-9a-f]+) (0x[0-9a-f]+)$").groups())
+    free_start = symbol(img(*HELLO[:-1], "hello.elf"), "__free_start")
+    if a % 4096 or b % 4096 or a < free_start or b <= a:
+        raise TestFailure("pages 0x%x 0x%x (free pool starts at 0x%x)" % (a, b, free_start))
+
+
+def check_fault(run, elf):
+    expect_clean_end(run)
+    m = expect(run, r"^EXCEPTION: vector=14 #PF error=(0x[0-9a-f]+) rip=(0x[0-9a-f]+) cs=0x8 "
+                    r"rflags=0x[0-9a-f]+ rsp=0x[0-9a-f]+ cr2=(0x[0-9a-f]+) cr0=0x[0-9a-f]+ "
+                    r"cr3=0x[0-9a-f]+ cr4=0x[0-9a-f]+$", "the #PF report")
+    err, rip, cr2 = (int(x, 16) for x in m.groups())
+    want_rip = symbol(elf, "fault_instruction")
+    if rip != want_rip:
+        raise TestFailure("reported RIP 0x%x, but fault_instruction is at 0x%x" % (rip, want_rip))
+    if cr2 != 1 << 32 or err != 0x2:    # write to a not-present page (SDM 4.7)
+        raise TestFailure("CR2 0x%x error 0x%x: want 0x100000000 and 0x2" % (cr2, err))
+    expect_not(run, r"still running|^vmxlab: done", "output after the fault")
+
+
+@test("boot: a #PF in the payload prints one EXCEPTION line (vector, error, RIP, CR2) and ends the run (Bochs)")
+def _():
+    check_fault(bochs(FAULT), img(*FAULT[:-1], "fault.elf"))
+
+
+@test("boot: a #PF in the payload is reported in QEMU too")
+def _():
+    check_fault(qemu(FAULT), img(*FAULT[:-1], "fault.elf"))
+
+
+@test("boot: a fault during 32-bit setup is reported by setup's own IDT, not a triple fault")
+def _():
+    run = bochs(SETUPFAULT)
+    expect_clean_end(run)
+    m = expect(run, r"^EXCEPTION: vector=0x00000006 in boot setup \(32-bit protected mode\) "
+                    r"error=0x00000000 eip=(0x[0-9a-f]{8})$")
+    elf = img(*SETUPFAULT[:-1], "setupfault.elf")
+    start = symbol(elf, "protected_mode_entry")
+    if not start < int(m.group(1), 16) < symbol(elf, "build_page_tables"):
+        raise TestFailure("EIP %s is not in setup's 32-bit code" % m.group(1))
+    expect_not(run, r"triple fault", "triple fault")
+    if "triple fault" in run.log:
+        raise TestFailure("Bochs logged a triple fault")
+
+
+@test("boot: code linked at 0xFFFFFFFFFC000000 (.high) runs and reads its own address back")
+def _():
+    run = bochs(HIGHMAP)
+    expect_clean_end(run)
+    expect_not(run, r"FAILED")
+    oks = re.findall(r"^high: .*: ok$", run.serial, re.M)
+    if len(oks) != 4:
+        raise TestFailure("want 4 'high: ...: ok' lines, got %d:\n%s" % (len(oks), run.serial))
+    elf = img(*HIGHMAP[:-1], "highmap.elf")
+    fn = symbol(elf, "high_where")
+    linked = int(expect(run, r"^high: high_where is linked at (0x[0-9a-f]+)$").group(1), 16)
+    rip = int(expect(run, r"^high: rip read back (0x[0-9a-f]+)$").group(1), 16)
+    if linked != fn or not (0xFFFFFFFFFC000000 <= fn <= rip < fn + 64):
+        raise TestFailure("high_where at 0x%x (ELF 0x%x), RIP read back 0x%x" % (linked, fn, rip))
+    expect(run, r"^vmxlab: done$")
+
+
+@test("boot: every VMX wrapper returns the SDM's VMsucceed/VMfailInvalid/VMfailValid in Bochs")
+def _():
+    run = bochs(VMXOPS)
+    expect_clean_end(run)
+    expect_not(run, r"FAILED|^EXCEPTION")
+    expect(run, r"^vmxops: vmlaunch with all controls 0: VMfailValid error=7 ok$")
+    expect(run, r"^vmxops: vmread without a current VMCS: VMfailInvalid ok$")
+    expect(run, r"^vmxops: 0 failed$")
+
+
+@test("boot: a typed VMCS accessor of the wrong width does not compile")
+def _():
+    src = ('#include "rt.h"\n'
+           'void f(uint64_t v) { vmcs_write16(VMCS_%s, v); }\n')
+    flags = ["gcc", "-O2", "-ffreestanding", "-mcmodel=kernel", "-mgeneral-regs-only",
+             "-mno-red-zone", "-fno-pic", "-I", os.path.join(TOP, "common", "include"), "-c"]
+    with tempfile.TemporaryDirectory() as d:
+        results = {}
+        for field in ("GUEST_CS_SELECTOR", "GUEST_RIP"):
+            path = os.path.join(d, "%s.c" % field)
+            with open(path, "w") as f:
+                f.write(src % field)
+            p = subprocess.run(flags + [path, "-o", path + ".o"], capture_output=True, text=True)
+            results[field] = p
+    if results["GUEST_CS_SELECTOR"].returncode != 0:
+        raise TestFailure("a correct 16-bit write did not compile:\n" + results["GUEST_CS_SELECTOR"].stderr)
+    bad = results["GUEST_RIP"]
+    if bad.returncode == 0 or "wrong width" not in bad.stderr:
+        raise TestFailure("vmcs_write16(VMCS_GUEST_RIP) compiled (or failed for another reason):\n"
+                          + bad.stderr)
+
+
+def check_msr_listing(run):
+    """Every MSR of vmx_msrs.def appears exactly once: with a value, or absent."""
+    expect_clean_end(run)
+    expect_not(run, r"^EXCEPTION", "exception (an absent MSR read?)")
+    expect(run, r"^cpu vendor: GenuineIntel$")
+    expect(run, r"^vmx: yes")
+    listed = {}
+    for name, number in vmx_msr_list():
+        lines = re.findall(r"^0x%x %s (0x[0-9a-f]{16}|absent: .+)$" % (number, name),
+                           run.serial, re.M)
+        if len(lines) != 1:
+            raise TestFailure("MSR 0x%x %s listed %d times (want 1)" % (number, name, len(lines)))
+        listed[name] = lines[0]
+    expect(run, r"^IA32_VMX_BASIC decoded:$")
+    expect(run, r"^vmxlab: done$")
+    return listed
+
+
+@test("msrdump: haswell lists every VMX MSR, IA32_VMX_BASIC = 0x00d810000000002b, and decodes it")
+def _():
+    run = bochs(MSRDUMP)
+    listed = check_msr_listing(run)
+    expect(run, r"^0x480 IA32_VMX_BASIC 0x00d810000000002b$")
+    for name in ("IA32_VMX_EPT_VPID_CAP", "IA32_VMX_VMFUNC", "IA32_VMX_PROCBASED_CTLS2"):
+        if listed[name].startswith("absent"):
+            raise TestFailure("%s is absent on haswell, which has EPT/VPID/VM functions" % name)
+    expect(run, r"^  VMCS_REVISION_ID: +0x2b\b")
+    expect(run, r"^  VMCS_REGION_SIZE: +4096 bytes\b")
+
+
+@test("msrdump: penryn lists EPT_VPID_CAP and VMFUNC as absent with reasons, and does not fault")
+def _():
+    run = bochs(MSRDUMP, PENRYN)
+    listed = check_msr_listing(run)
+    for name in ("IA32_VMX_EPT_VPID_CAP", "IA32_VMX_VMFUNC"):
+        if not re.match(r"absent: \S.{10,}", listed[name]):
+            raise TestFailure("%s on penryn: %r, want 'absent: <reason>'" % (name, listed[name]))
+
+
+@test("msrdump: tigerlake reports VMCS revision id 4")
+def _():
+    run = bochs(MSRDUMP, TIGERLAKE)
+    listed = check_msr_listing(run)
+    basic = int(listed["IA32_VMX_BASIC"], 16)
+    if basic & 0x7FFFFFFF != 4:
+        raise TestFailure("IA32_VMX_BASIC 0x%x: revision id %d, want 4" % (basic, basic & 0x7FFFFFFF))
+    expect(run, r"^  VMCS_REVISION_ID: +0x4\b")
+
+
+@test("msrdump: QEMU TCG (no VMX) says so in one line and reads no VMX MSR")
+def _():
+    run = qemu(MSRDUMP)
+    expect_clean_end(run)
+    expect(run, r"^vmx: no: .*CPUID\.1:ECX\[5\]")
+    expect_not(run, r"^0x[0-9a-f]+ IA32_", "an MSR line")
+    expect_not(run, r"^EXCEPTION")
+    expect(run, r"^vmxlab: done$")
