@@ -67,9 +67,17 @@ VMXOPS = ("boot", "tests", "vmxops.img")
 SETUPFAULT = ("boot", "tests", "setupfault", "setupfault.img")
 MSRDUMP = ("msrdump", "msrdump.img")
 
-CR0_PE, CR0_NE, CR0_NW, CR0_CD, CR0_PG = 1 << 0, 1 << 5, 1 << 29, 1 << 30, 1 << 31
-CR4_PAE = 1 << 5
-EFER_LME, EFER_LMA = 1 << 8, 1 << 10
+def cpu_bits():
+    """{"CR0_PE": mask, ...} from common/vmx/cpu_bits.def."""
+    with open(os.path.join(TOP, "common", "vmx", "cpu_bits.def")) as f:
+        rows = re.findall(r"^CPU_REG_BIT\(\s*(\w+)\s*,\s*(\w+)\s*,\s*(\d+)", f.read(), re.M)
+    return {"%s_%s" % (reg, name): 1 << int(bit) for reg, name, bit in rows}
+
+
+BITS = cpu_bits()
+CR0_PE, CR0_NE, CR0_NW, CR0_CD, CR0_PG = (BITS["CR0_" + n] for n in ("PE", "NE", "NW", "CD", "PG"))
+CR4_PAE = BITS["CR4_PAE"]
+EFER_LME, EFER_LMA = BITS["EFER_LME"], BITS["EFER_LMA"]
 
 
 def check_machine_state(run):

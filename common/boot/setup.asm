@@ -69,19 +69,16 @@ LOW_LARGE_PAGES     equ 2048            ; 2048 x 2 MiB = the first 4 GiB
 LARGE_PAGE          equ 0x200000
 PAGE_SIZE           equ 4096
 
-; Control registers and MSRs (SDM Vol. 3A 2.5, 2.2.1)
-CR0_PE              equ 1 << 0          ; protection enable
-CR0_MP              equ 1 << 1          ; monitor coprocessor
-CR0_ET              equ 1 << 4          ; extension type (always 1)
-CR0_NE              equ 1 << 5          ; numeric error (VMX requires it)
-CR0_WP              equ 1 << 16         ; write protect in ring 0
-CR0_PG              equ 1 << 31         ; paging
-CR0_LONG_MODE       equ CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG
+; Control registers and MSRs (SDM Vol. 3A 2.5, 2.2.1).  The bit names come
+; from the fact list common/vmx/cpu_bits.def, expanded by mk/facts.mk into
+; build/gen/cpu_bits.inc: CPU_CR0_PE, CPU_CR4_PAE, CPU_EFER_LME, ...
+%include "cpu_bits.inc"
+CR0_LONG_MODE       equ CPU_CR0_PE | CPU_CR0_MP | CPU_CR0_ET | CPU_CR0_NE \
+                        | CPU_CR0_WP | CPU_CR0_PG
                                         ; CD and NW clear: caches on (a VMX
-                                        ; guest inherits CD/NW from the host)
-CR4_PAE             equ 1 << 5          ; physical address extension
+                                        ; guest inherits CD/NW from the host);
+                                        ; NE set: VMX requires it (CR0_FIXED0)
 MSR_EFER            equ 0xC0000080
-EFER_LME            equ 1 << 8          ; long mode enable
 CPUID_EXT_MAX       equ 0x80000000
 CPUID_EXT_FEATURES  equ 0x80000001
 CPUID_EXT_EDX_LM    equ 1 << 29         ; long mode supported
@@ -153,7 +150,7 @@ setup_start:
         ; to reload CS with a 32-bit code segment.
         o32 lgdt [boot_gdt_pointer]
         mov     eax, cr0
-        or      eax, CR0_PE
+        or      eax, CPU_CR0_PE
         mov     cr0, eax
         jmp     dword CODE32_SEL:protected_mode_entry
 
@@ -214,13 +211,13 @@ protected_mode_entry:
         ; rt_start() installs the 64-bit IDT a fault would triple-fault: the
         ; window is the few instructions below and at long_mode_entry.
         mov     eax, cr4
-        or      eax, CR4_PAE
+        or      eax, CPU_CR4_PAE
         mov     cr4, eax
         mov     eax, boot_pml4
         mov     cr3, eax
         mov     ecx, MSR_EFER
         rdmsr
-        or      eax, EFER_LME
+        or      eax, CPU_EFER_LME
         wrmsr
         mov     eax, CR0_LONG_MODE
         mov     cr0, eax
