@@ -136,3 +136,4 @@ $(BUILD)/boot/tests/setupfault/setup.o: common/boot/setup.asm $(BUILD)/gen/cpu_b
 setupfault_RT_OBJS := $(BUILD)/boot/tests/setupfault/setup.o \
 	$(filter-out $(BM_RT_DIR)/boot/setup.o,$(BM_RT_OBJS))
 $(eval $(call baremetal_payload,setupfault,tests/payloads,hello.c,$(BUILD)/boot/tests/setupfault))
+$(eval $(call baremetal_payload,bigimage,tests/payloads,bigimage.c bigblob.asm,$(BUILD)/boot/tests))

@@ -66,6 +66,7 @@ HIGHMAP = ("boot", "tests", "highmap.img")
 VMXOPS = ("boot", "tests", "vmxops.img")
 SETUPFAULT = ("boot", "tests", "setupfault", "setupfault.img")
 MSRDUMP = ("msrdump", "msrdump.img")
+BIGIMAGE = ("boot", "tests", "bigimage.img")
 
 def cpu_bits():
     """{"CR0_PE": mask, ...} from common/vmx/cpu_bits.def."""
@@ -141,6 +142,17 @@ def check_fault(run, elf):
     if cr2 != 1 << 32 or err != 0x2:    # write to a not-present page (SDM 4.7)
         raise TestFailure("CR2 0x%x error 0x%x: want 0x100000000 and 0x2" % (cr2, err))
     expect_not(run, r"still running|^vmxlab: done", "output after the fault")
+
+
+@test("boot: a 260 KiB image (many tracks, both heads, 64 KiB DMA pages) loads intact in Bochs and QEMU")
+def _():
+    size = os.path.getsize(img(*BIGIMAGE[:-1], "bigimage.bin"))
+    if size < 4 * 65536:
+        raise TestFailure("bigimage.bin is only %d bytes: it no longer crosses 64 KiB pages" % size)
+    for run in (bochs(BIGIMAGE), qemu(BIGIMAGE)):
+        expect_clean_end(run)
+        expect(run, r"^bigimage: 65536 dwords, 0 wrong$")
+        expect(run, r"^vmxlab: done$")
 
 
 @test("boot: a #PF in the payload prints one EXCEPTION line (vector, error, RIP, CR2) and ends the run (Bochs)")

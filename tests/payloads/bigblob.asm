@@ -1,0 +1,20 @@
+; bigblob.asm - 256 KiB of known data in .rodata, so that bigimage.img spans
+; many floppy tracks, both heads, several cylinders and four 64 KiB DMA
+; pages: the boot sector must cut its int 13h reads at each of them.
+; Dword i holds (i * 2654435761) mod 2^32; bigimage.c checks every one.
+
+BLOB_DWORDS equ 65536
+global blob, blob_dwords
+
+section .rodata
+        align   4
+blob:
+%assign i 0
+%rep BLOB_DWORDS
+        dd      (i * 2654435761) & 0xFFFFFFFF
+%assign i i + 1
+%endrep
+
+        align   4
+blob_dwords:
+        dd      BLOB_DWORDS
