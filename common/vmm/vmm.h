@@ -1,0 +1,286 @@
+/*
+ * vmm.h - the monitor pieces every bare-metal VMX lab shares (lab03, lab04,
+ * lab05): entering a guest and coming back, naming what came back, the
+ * machine[] table of VMCS components, and control words computed from the
+ * capability MSRs.
+ *
+ * Runs in: 64-bit long mode, CPL 0, in VMX root operation (after VMXON),
+ * linked with the runtime (common/include/rt.h). Intel SDM vol. 3C, classic
+ * numbering: chapter 24 (the VMCS), 26 (VM entries), 27 (VM exits), 30 (VMX
+ * instructions), appendix A (capability MSRs).
+ *
+ * The pieces, and the file each one lives in:
+ *
+ *   vmm_entry.asm   vmm_enter / vmm_exit_entry: VMLAUNCH or VMRESUME, and the
+ *                   HOST_RIP stub that saves the guest's general registers
+ *   exit.c          vmm_run, vmm_exit_read/print, vmm_explain_status, the
+ *                   entry-failure explanation, vmm_skip_instruction
+ *   controls.c      vmm_control_caps, vmm_control_adjust (loud), _print
+ *   machine.c       struct vmcs_vars + machine[] (generated from
+ *                   common/vmx/vmcs_fields.def), vmm_machine_load,
+ *                   vmm_machine_selftest
+ *   vmxon.c         vmm_vmxon (IA32_FEATURE_CONTROL, CR0/CR4 fixed bits,
+ *                   VMXON region), vmm_vmcs_load (VMCLEAR + VMPTRLD)
+ *
+ * Every line these functions print follows the kit's `NAME: value` style
+ * (docs/CONTRACTS.md), so tests and graders read them by regex.
+ */
+#ifndef VMM_VMM_H
+#define VMM_VMM_H
+
+#include "rt.h"
+#include "rt_vmx.h"
+#include "vmx/fields.h"
+#include "vmx/controls.h"
+#include "vmx/msrs.h"
+#include "vmx/exit_reasons.h"
+#include "vmx/errors.h"
+#include "vmx/cpu_bits.h"
+
+/* --- Guest general registers (vmm_entry.asm) ------------------------------ */
+
+/*
+ * The guest's general registers while the host runs. A VM exit saves only
+ * RSP, RIP and RFLAGS into the VMCS (SDM 27.3); vmm_exit_entry saves the
+ * rest here. The order is the x86 register number (RAX = 0 ... R15 = 15), so
+ * an exit qualification naming "register n" (SDM 27.2.1, table 27-3) reads
+ * gpr.reg[n]. reg[4] (RSP) is unused: the guest's RSP is GUEST_RSP.
+ */
+struct vmm_gprs {
+	union {
+		vmx_u64 reg[16];
+		struct {
+			vmx_u64 rax, rcx, rdx, rbx, rsp_unused, rbp, rsi, rdi;
+			vmx_u64 r8, r9, r10, r11, r12, r13, r14, r15;
+		};
+	};
+};
+
+/* vmm_entry.asm's offsets are register number * 8: keep the two in step. */
+_Static_assert(sizeof(struct vmm_gprs) == 16 * 8, "struct vmm_gprs layout");
+_Static_assert(__builtin_offsetof(struct vmm_gprs, rdi) == 7 * 8, "struct vmm_gprs layout");
+_Static_assert(__builtin_offsetof(struct vmm_gprs, r15) == 15 * 8, "struct vmm_gprs layout");
+
+/* Return values of vmm_enter (vmm_entry.asm). */
+enum {
+	VMM_ENTER_EXITED = 0,           /* the guest ran; a VM exit came back */
+	VMM_ENTER_FAIL_INVALID = 1,     /* VMfailInvalid (CF = 1) */
+	VMM_ENTER_FAIL_VALID = 2,       /* VMfailValid (ZF = 1) */
+};
+
+/* The assembly: see vmm_entry.asm for the stack picture. */
+int vmm_enter(struct vmm_gprs *gprs, int resume, unsigned long host_rsp_field);
+void vmm_exit_entry(void);
+
+/*
+ * Run the guest of the current VMCS until its next VM exit: VMLAUNCH when
+ * `launched` is 0, VMRESUME otherwise. Sets HOST_RSP itself; HOST_RIP must
+ * be vmm_exit_entry (vmm_host_rip()). Returns VMX_SUCCEED after a VM exit
+ * (the exit may still be an entry failure: check vmm_exit.entry_failure),
+ * or the VMX status of the failed VMLAUNCH/VMRESUME.
+ */
+int vmm_run(struct vmm_gprs *gprs, int launched);
+
+/* The value for HOST_RIP: the entry stub. */
+static inline vmx_u64 vmm_host_rip(void)
+{
+	return (vmx_u64)(unsigned long)vmm_exit_entry;
+}
+
+/* --- VM exits and VMX instruction failures (exit.c) ----------------------- */
+
+/* The VM-exit information fields a handler needs (SDM 24.9). */
+struct vmm_exit {
+	vmx_u32 reason;                 /* the whole exit-reason field */
+	vmx_u32 basic;                  /* bits 15:0: the basic exit reason */
+	int entry_failure;              /* bit 31: the VM entry failed */
+	vmx_u64 qualification;          /* EXIT_QUALIFICATION */
+	vmx_u32 instruction_length;     /* VM_EXIT_INSTRUCTION_LENGTH */
+	vmx_u32 interruption_info;      /* VM_EXIT_INTERRUPTION_INFORMATION */
+	vmx_u64 guest_rip;              /* GUEST_RIP at the exit */
+};
+
+/* Read the exit-information fields of the current VMCS. */
+void vmm_exit_read(struct vmm_exit *e);
+
+/*
+ * Print one line per exit:
+ *   exit: VMCALL qualification 0x0 rip 0x0000000000101234 length 3
+ * and for an entry failure (reason bit 31) the explanation lines:
+ *   exit: ENTRY_FAILURE_INVALID_GUEST_STATE (entry failure, reason 0x80000021) qualification 0x0
+ *   entry failure: VM-entry failure due to invalid guest state (SDM 26.3)
+ *   entry failure qualification: 0x0 = no further detail (SDM 26.7)
+ */
+void vmm_exit_print(const struct vmm_exit *e);
+
+/* The SDM name of a basic exit reason ("VMCALL"), or "UNKNOWN". */
+const char *vmm_exit_name(vmx_u32 basic);
+
+/* GUEST_RIP += the exit's instruction length: resume after the instruction
+ * that exited (VMCALL, HLT, CPUID, ...; SDM 27.2.4). */
+void vmm_skip_instruction(const struct vmm_exit *e);
+
+/*
+ * Explain a VMX instruction's status, one line:
+ *   VMLAUNCH: VMfailValid, VM-instruction error 7: VM entry with invalid control field(s)
+ *   VMPTRLD: VMfailInvalid (no current VMCS, or the operand is not a valid VMCS)
+ * Prints nothing for VMX_SUCCEED. Returns `status` (for `return vmm_explain(...)`).
+ */
+int vmm_explain_status(const char *instruction, int status);
+
+/* The VM_INSTRUCTION_ERROR field of the current VMCS, and its SDM text. */
+vmx_u32 vmm_instruction_error(void);
+const char *vmm_instruction_error_text(vmx_u32 number);
+
+/* The VM-instruction error of a VMREAD/VMWRITE to a component this CPU
+ * model lacks ("unsupported VMCS component", from vmx_errors.def). */
+vmx_u32 vmm_error_unsupported_component(void);
+
+/* --- Control words from capability MSRs (controls.c) ---------------------- */
+
+/*
+ * What the CPU allows for one control word (SDM appendix A.3-A.5):
+ * a bit set in allowed0 must be 1, a bit clear in allowed1 must be 0.
+ * `msr` is the MSR the bounds came from: the TRUE_ one when IA32_VMX_BASIC
+ * bit 55 (TRUE_CONTROLS) is set and the word has one, else the classic one.
+ * `available` is 0 when the word does not exist on this CPU (PROC2 without
+ * "activate secondary controls" allowed-1, PROC3 and EXIT2 likewise).
+ */
+struct vmm_control_caps {
+	int available;
+	vmx_u32 msr;
+	vmx_u64 msr_value;
+	vmx_u64 allowed0;
+	vmx_u64 allowed1;
+};
+
+void vmm_control_caps(unsigned word, struct vmm_control_caps *caps);
+
+/*
+ * The control value for `word`: every bit the CPU requires (allowed0), plus
+ * `required` and whichever `optional` bits the CPU allows. If a `required`
+ * bit is not allowed, prints for each such bit
+ *   control PROC2: required bit 17 ENABLE_PML is not allowed by IA32_VMX_PROCBASED_CTLS2 = 0x... (allowed-1 0x...)
+ * and returns -1; otherwise stores the value in *value and returns 0.
+ */
+int vmm_control_adjust(unsigned word, vmx_u64 required, vmx_u64 optional, vmx_u64 *value);
+
+/* One line: `control PIN: 0x00000016 allowed-0 0x00000016 allowed-1 0x0000007f IA32_VMX_TRUE_PINBASED_CTLS` */
+void vmm_control_print(unsigned word, vmx_u64 value);
+
+/* The name of a control word ("PIN") and of a bit in it ("HLT_EXITING", or NULL). */
+const char *vmm_control_word_name(unsigned word);
+const char *vmm_control_bit_name(unsigned word, unsigned bit);
+
+/* --- machine[]: one memory variable per VMCS component (machine.c) -------- */
+
+/*
+ * struct vmcs_vars has one member per VMCS field of the SDM, named as the
+ * field and typed by its width: vmcs_vars.GUEST_CS_SELECTOR is a vmx_u16,
+ * vmcs_vars.GUEST_RIP a vmx_u64 (natural width is 64 bits on this host).
+ * Generated from common/vmx/vmcs_fields.def; nothing is typed twice.
+ */
+typedef vmx_u16 vmcs_var_16;
+typedef vmx_u32 vmcs_var_32;
+typedef vmx_u64 vmcs_var_64;
+typedef vmx_u64 vmcs_var_NATURAL;
+
+struct vmcs_vars {
+#define VMCS_FIELD(name, enc, width, group, desc) vmcs_var_##width name;
+#include "../vmx/vmcs_fields.def"
+#undef VMCS_FIELD
+};
+
+/* The program's one set of VMCS variables: lab code fills it in, the
+ * machine[] loop copies it into the current VMCS. */
+extern struct vmcs_vars vmcs_vars;
+
+/* One machine[] entry: a VMCS component and the variable that holds it. */
+struct machine_entry {
+	vmx_u32 encoding;               /* VMREAD/VMWRITE operand (SDM 24.11.2) */
+	vmx_u8 width;                   /* enum vmcs_width: encoding bits 14:13 */
+	vmx_u8 group;                   /* enum vmcs_group: encoding bits 11:10 */
+	void *variable;                 /* &vmcs_vars.NAME */
+	const char *name;               /* "GUEST_RIP" */
+};
+
+extern const struct machine_entry machine[];
+extern const unsigned machine_count;
+
+/* The variable of entry e as a 64-bit value, whatever its width, and back. */
+vmx_u64 machine_get(const struct machine_entry *e);
+void machine_set(const struct machine_entry *e, vmx_u64 value);
+
+/* The machine[] entry of an encoding, or NULL. */
+const struct machine_entry *machine_find(vmx_u32 encoding);
+
+/*
+ * VMWRITE every writable machine[] component into the current VMCS (the
+ * kit's version of lab03's loop). A component the CPU lacks (VMfailValid,
+ * error 12) is skipped when its variable is 0 and is an error otherwise.
+ * Prints `machine[] load: N fields written, M not supported by this CPU (all zero)`.
+ * Returns 0, or -1 after explaining the failure.
+ */
+int vmm_machine_load(void);
+
+/*
+ * The read-back self-test, on the current VMCS (use a scratch VMCS: it
+ * overwrites everything): VMWRITE a distinct cookie to every component the
+ * CPU supports, VMREAD each back, compare. Skips the components the CPU
+ * lacks (error 12) and the read-only ones unless IA32_VMX_MISC bit 29 allows
+ * VMWRITE to them. Prints one `machine[] skip: NAME (...)` line per skipped
+ * component, one `machine[] mismatch: ...` line per mismatch, then
+ *   machine[] read-back: N fields ok, M skipped (U unsupported, R read-only), K mismatched
+ * Returns the number of mismatches.
+ */
+int vmm_machine_selftest(void);
+
+/* --- VMX operation (vmxon.c) ---------------------------------------------- */
+
+/*
+ * Enter VMX operation (SDM 23.7, 23.8): check CPUID.1:ECX.VMX, check
+ * IA32_FEATURE_CONTROL (and set it only when it is unlocked), adjust CR0 and
+ * CR4 to the fixed-bit MSRs (CR4.VMXE included), allocate the VMXON region
+ * with the revision id of IA32_VMX_BASIC, execute VMXON. Prints each step.
+ * Returns 0, or -1 after explaining what failed.
+ */
+int vmm_vmxon(void);
+
+/* A zeroed 4 KiB VMCS region with the revision id written, ready for VMCLEAR. */
+void *vmm_vmcs_alloc(void);
+
+/* VMCLEAR + VMPTRLD of `vmcs` (virtual = physical here). 0 or -1 (explained). */
+int vmm_vmcs_load(void *vmcs);
+
+/* --- Segment access rights (SDM 24.4.1, table 24-2) ----------------------- */
+
+/*
+ * The VMCS access-rights format is the descriptor's bits 47:40 (type, S,
+ * DPL, P) in bits 7:0 and bits 55:52 (AVL, L, D/B, G) in bits 15:12, plus
+ * one bit that no descriptor has: bit 16 "segment unusable". These are the
+ * layout of the access-rights fields, not in the fact lists.
+ */
+#define VMM_AR_TYPE_MASK        0xFu            /* bits 3:0: segment type */
+#define VMM_AR_TYPE_ACCESSED    (1u << 0)       /* code/data type bit 0 */
+#define VMM_AR_S                (1u << 4)       /* 1 code/data, 0 system */
+#define VMM_AR_DPL_SHIFT        5               /* bits 6:5: DPL */
+#define VMM_AR_P                (1u << 7)       /* present */
+#define VMM_AR_L                (1u << 13)      /* 64-bit code segment */
+#define VMM_AR_DB               (1u << 14)      /* default size 32 bits */
+#define VMM_AR_G                (1u << 15)      /* limit in 4 KiB units */
+#define VMM_AR_UNUSABLE         (1u << 16)      /* the VMCS's own bit */
+#define VMM_AR_DEFINED_BITS     0x1F0FFu        /* bits 7:0, 15:12, 16 */
+
+/* Access rights, base and limit of a GDT descriptor, in VMCS form. */
+struct vmm_segment {
+	vmx_u16 selector;
+	vmx_u64 base;
+	vmx_u32 limit;                  /* in bytes - 1 (G already applied) */
+	vmx_u32 access_rights;
+};
+
+/* Read descriptor `selector` from the GDT at gdt_base (64-bit system
+ * descriptors, such as the TSS, take two slots and have a 64-bit base). */
+void vmm_segment_from_gdt(vmx_u64 gdt_base, vmx_u16 selector, struct vmm_segment *s);
+
+#endif /* VMM_VMM_H */

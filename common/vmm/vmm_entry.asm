@@ -1,0 +1,163 @@
+; vmm_entry.asm - enter a guest (VMLAUNCH/VMRESUME) and come back on its VM exit.
+;
+; Runs in: 64-bit long mode, VMX root operation, CPL 0 (the bare-metal host of
+; lab03, lab04 and lab05). SDM vol. 3C: chapter 26 (VM entries), 27 (VM exits).
+;
+; Why assembly: a VM exit does not return to the instruction after VMLAUNCH.
+; The CPU loads the host state from the VMCS and jumps to HOST_RIP with
+; RSP = HOST_RSP, and it saves none of the guest's general registers (only
+; RSP, RIP and RFLAGS are in the VMCS). C cannot say "continue here with this
+; stack and save every register first", so this file does two things:
+;
+;   vmm_enter        saves the host's callee-saved registers on its stack,
+;                    writes HOST_RSP = that stack position, loads the guest's
+;                    registers from a struct vmm_gprs and executes VMLAUNCH or
+;                    VMRESUME. If the instruction fails it returns at once.
+;   vmm_exit_entry   HOST_RIP. Stores the guest's registers into the same
+;                    struct vmm_gprs, restores the host's registers and
+;                    returns from vmm_enter as if it were an ordinary call.
+;
+; The host stack between the two (HOST_RSP points at the lowest slot):
+;
+;   +48  rbp  \
+;   +40  rbx   |
+;   +32  r12   |  the host's callee-saved registers (System V AMD64 ABI)
+;   +24  r13   |
+;   +16  r14   |
+;    +8  r15  /
+;    +0  pointer to the struct vmm_gprs        <- HOST_RSP
+;
+; struct vmm_gprs (common/vmm/vmm.h) holds the 16 registers in the order of
+; their x86 register numbers (RAX=0 ... R15=15), so an exit qualification that
+; names "register n" (SDM table 27-3, CR accesses) indexes it directly.
+; Slot 4 (RSP) is not touched here: the guest's RSP lives in the VMCS.
+
+bits 64
+default rel
+
+GPR_RAX         equ 0 * 8
+GPR_RCX         equ 1 * 8
+GPR_RDX         equ 2 * 8
+GPR_RBX         equ 3 * 8
+GPR_RBP         equ 5 * 8
+GPR_RSI         equ 6 * 8
+GPR_RDI         equ 7 * 8
+GPR_R8          equ 8 * 8
+GPR_R9          equ 9 * 8
+GPR_R10         equ 10 * 8
+GPR_R11         equ 11 * 8
+GPR_R12         equ 12 * 8
+GPR_R13         equ 13 * 8
+GPR_R14         equ 14 * 8
+GPR_R15         equ 15 * 8
+
+; Return values of vmm_enter (vmm.h: VMM_ENTER_*).
+ENTER_EXITED        equ 0               ; the guest ran and a VM exit came back
+ENTER_FAIL_INVALID  equ 1               ; VMfailInvalid: CF = 1 (no current VMCS)
+ENTER_FAIL_VALID    equ 2               ; VMfailValid: ZF = 1 (error in the VMCS)
+
+section .text
+
+; int vmm_enter(struct vmm_gprs *gprs, int resume, unsigned long host_rsp_field)
+; IN:  RDI = guest registers to load (and to fill on the VM exit)
+;      ESI = 0: VMLAUNCH (VMCS launch state "clear"), else VMRESUME
+;      RDX = the encoding of HOST_RSP (from common/vmx/vmcs_fields.def, passed
+;            in by the C caller so that no encoding is typed here)
+; OUT: EAX = ENTER_EXITED after a VM exit (the guest's registers are in *gprs),
+;            ENTER_FAIL_INVALID or ENTER_FAIL_VALID if the instruction failed
+;            (then the guest never ran and *gprs is unchanged)
+; Clobbers: RAX RCX RDX RSI RDI R8-R11, RFLAGS (the caller-saved set)
+global vmm_enter
+vmm_enter:
+        push    rbp
+        push    rbx
+        push    r12
+        push    r13
+        push    r14
+        push    r15
+        push    rdi                     ; the struct vmm_gprs, found again at [HOST_RSP]
+
+        vmwrite rdx, rsp                ; HOST_RSP = this very stack position
+        jbe     .host_rsp_failed        ; CF or ZF set: VMfailInvalid/VMfailValid
+
+        test    esi, esi                ; ZF = 1 means VMLAUNCH; the MOVs below keep flags
+        mov     rax, [rdi + GPR_RAX]
+        mov     rcx, [rdi + GPR_RCX]
+        mov     rdx, [rdi + GPR_RDX]
+        mov     rbx, [rdi + GPR_RBX]
+        mov     rbp, [rdi + GPR_RBP]
+        mov     rsi, [rdi + GPR_RSI]
+        mov     r8,  [rdi + GPR_R8]
+        mov     r9,  [rdi + GPR_R9]
+        mov     r10, [rdi + GPR_R10]
+        mov     r11, [rdi + GPR_R11]
+        mov     r12, [rdi + GPR_R12]
+        mov     r13, [rdi + GPR_R13]
+        mov     r14, [rdi + GPR_R14]
+        mov     r15, [rdi + GPR_R15]
+        mov     rdi, [rdi + GPR_RDI]    ; last: it was the pointer
+        jnz     .resume
+        vmlaunch                        ; on success, execution continues at vmm_exit_entry
+        jmp     .entry_failed
+.resume:
+        vmresume                        ; likewise
+.entry_failed:
+        ; The instruction failed: the guest never ran. RFLAGS says how
+        ; (SDM 30.2 "Conventions": CF = 1 VMfailInvalid, ZF = 1 VMfailValid).
+        mov     eax, ENTER_FAIL_INVALID
+        jc      .restore
+        mov     eax, ENTER_FAIL_VALID
+        jmp     .restore
+
+.host_rsp_failed:
+        mov     eax, ENTER_FAIL_INVALID
+        jc      .restore
+        mov     eax, ENTER_FAIL_VALID
+.restore:
+        add     rsp, 8                  ; drop the struct pointer
+        pop     r15
+        pop     r14
+        pop     r13
+        pop     r12
+        pop     rbx
+        pop     rbp
+        ret
+
+; vmm_exit_entry - HOST_RIP: where every VM exit lands.
+; IN:  RSP = HOST_RSP (the stack vmm_enter left, see the map above);
+;      every general register still holds the guest's value;
+;      RFLAGS = 0x2, interrupts off (SDM 27.5.3: RFLAGS is cleared on exit)
+; OUT: returns from vmm_enter with EAX = ENTER_EXITED
+; Clobbers: as vmm_enter
+global vmm_exit_entry
+vmm_exit_entry:
+        push    rdi                     ; free one register: the guest's RDI
+        mov     rdi, [rsp + 8]          ; the struct vmm_gprs
+        mov     [rdi + GPR_RAX], rax
+        mov     [rdi + GPR_RCX], rcx
+        mov     [rdi + GPR_RDX], rdx
+        mov     [rdi + GPR_RBX], rbx
+        mov     [rdi + GPR_RBP], rbp
+        mov     [rdi + GPR_RSI], rsi
+        mov     [rdi + GPR_R8],  r8
+        mov     [rdi + GPR_R9],  r9
+        mov     [rdi + GPR_R10], r10
+        mov     [rdi + GPR_R11], r11
+        mov     [rdi + GPR_R12], r12
+        mov     [rdi + GPR_R13], r13
+        mov     [rdi + GPR_R14], r14
+        mov     [rdi + GPR_R15], r15
+        pop     rax                     ; the guest's RDI
+        mov     [rdi + GPR_RDI], rax
+        cld                             ; the C ABI expects DF = 0 (the exit cleared it anyway)
+        mov     eax, ENTER_EXITED
+        add     rsp, 8                  ; drop the struct pointer
+        pop     r15
+        pop     r14
+        pop     r13
+        pop     r12
+        pop     rbx
+        pop     rbp
+        ret                             ; to vmm_enter's caller
+
+section .note.GNU-stack noalloc noexec nowrite progbits
