@@ -1,9 +1,9 @@
-; bigblob.asm - 256 KiB of known data in .rodata, so that bigimage.img spans
-; many floppy tracks, both heads, several cylinders and four 64 KiB DMA
+; bigblob.asm - 128 KiB of known data in .rodata, so that bigimage.img spans
+; many floppy tracks, both heads, several cylinders and three 64 KiB DMA
 ; pages: the boot sector must cut its int 13h reads at each of them.
 ; Dword i holds (i * 2654435761) mod 2^32; bigimage.c checks every one.
 
-BLOB_DWORDS equ 65536
+BLOB_DWORDS equ 32768
 global blob, blob_dwords
 
 section .rodata

@@ -1,6 +1,6 @@
 /*
  * bigimage.c - checks that the boot sector loaded a large image intact: the
- * 256 KiB blob of bigblob.asm crosses track, head, cylinder and 64 KiB DMA
+ * 128 KiB blob of bigblob.asm crosses track, head, cylinder and 64 KiB DMA
  * boundaries on the floppy.  Prints "bigimage: N dwords, M wrong".
  */
 #include "rt.h"
