@@ -1,8 +1,9 @@
 """Benchmarks of the grading machinery (make bench).
 
   * seconds to grade one submission (a solution) of every lab that has a
-    grader, and of the bare-metal fixture lab98 (tests/grade/fixtures/bmlab)
-    laid over the real kit: kit copy, kit build, Bochs run(s), checks;
+    grader, and of the fixtures laid over the real kit: lab98 (bare metal,
+    tests/grade/fixtures/bmlab) and lab97 (kernel module, .../kmodlab):
+    kit copy, kit build, emulator run(s), checks;
   * a class of 20 copies of a bare-metal solution on 2 cores (make
     grade-class), and what that means for a class of 100 (target: 10 minutes).
 """
@@ -21,6 +22,7 @@ TOP = gradelib.TOP
 SCRATCH = os.path.join(TOP, "build", "grade-bench")
 DRIVER = os.path.join(TOP, "tests", "grade", "driver.py")
 BMLAB = os.path.join(TOP, "tests", "grade", "fixtures", "bmlab")
+KMODLAB = os.path.join(TOP, "tests", "grade", "fixtures", "kmodlab")
 
 
 def labs():
@@ -28,6 +30,13 @@ def labs():
     out = [("lab%s" % n, TOP, n) for n in gradelib.grader_numbers(TOP)]
     kit = gradelib.compose_kit(os.path.join(SCRATCH, "bm-kit"), TOP, BMLAB)
     out.append(("lab98 fixture (bare metal)", kit, "98"))
+    kbuild = os.path.join(TOP, "build", "kernel")
+    if all(os.path.isdir(os.path.join(kbuild, d)) for d in ("obj", "linux-source-6.1")):
+        kit = gradelib.compose_kit(os.path.join(SCRATCH, "km-kit"), TOP, KMODLAB)
+        os.makedirs(os.path.join(kit, "build", "kernel"))
+        for d in ("obj", "linux-source-6.1"):
+            os.symlink(os.path.join(kbuild, d), os.path.join(kit, "build", "kernel", d))
+        out.append(("lab97 fixture (kernel module: QEMU + Bochs runs)", kit, "97"))
     return out
 
 

@@ -351,6 +351,44 @@ def _():
         raise TestFailure("the compiler's error is not in nocompile's build.log")
 
 
+# --- A kernel-module fixture lab on the real kit: module build, QEMU and Bochs ------
+
+KMODLAB = os.path.join(TOP, "tests", "grade", "fixtures", "kmodlab")
+
+
+def km_kit(name):
+    """The real kit plus the lab97 fixture, sharing the main tree's minimal kernel."""
+    for d in ("obj", "linux-source-6.1"):
+        if not os.path.isdir(os.path.join(TOP, "build", "kernel", d)):
+            raise Skip("the minimal kernel is not built (make kernel)")
+    kit = gradelib.compose_kit(os.path.join(SCRATCH, name), TOP, KMODLAB)
+    os.makedirs(os.path.join(kit, "build", "kernel"))
+    for d in ("obj", "linux-source-6.1"):
+        os.symlink(os.path.join(TOP, "build", "kernel", d), os.path.join(kit, "build", "kernel", d))
+    return kit
+
+
+@test("grading: a kernel-module lab (fixture): solution full marks, starter less, broken module 0")
+def _():
+    kit = km_kit("km-kit")
+    sol = os.path.join(KMODLAB, "solutions", "lab97-kmod")
+    broken = scratch("km-broken")
+    open(os.path.join(broken, "kmod97.c"), "w").write(
+        open(os.path.join(sol, "kmod97.c")).read().replace("return 0;", "return undefined_name;", 1))
+    want = {"solution": (sol, 20), "starter": (None, 5), "broken": (broken, 0)}
+    for tag, (src, total) in want.items():
+        base = os.path.join(SCRATCH, "km-" + tag)
+        lines = []
+        r = gradelib.grade("97", src, os.path.join(base, "work"), os.path.join(base, "results"), kit,
+                           say=lines.append)
+        shutil.rmtree(os.path.join(base, "work"), ignore_errors=True)
+        if r["score"] != total:
+            raise TestFailure("lab97 %s: %d/%d, expected %d:\n%s" % (tag, r["score"], r["total"], total,
+                                                                    "\n".join(lines)))
+    if "undefined_name" not in open(os.path.join(SCRATCH, "km-broken", "results", "build.log")).read():
+        raise TestFailure("the module's compiler error is not in build.log")
+
+
 # --- Grader declarations -----------------------------------------------------------
 
 @test("grading: a wrong grader declaration is refused with a message")

@@ -420,6 +420,11 @@ def execute(run, kitdir, resdir, state):
     if spec.kind == "make":
         log = os.path.join(resdir, "%s.txt" % _safe(run.name))
         status, text = run_make(kitdir, spec.args, spec.timeout, log)
+        # Emulator runs made by the kit's own tools (kboot.py) leave their
+        # evidence in the copy's results/: keep it with the grade's logs.
+        if os.path.isdir(os.path.join(kitdir, "results")):
+            shutil.copytree(os.path.join(kitdir, "results"), os.path.join(resdir, "kit-results"),
+                            symlinks=True, dirs_exist_ok=True)
         return Outcome(text, log, stopped=None if status is not None else
                        "make stopped after %d s (timeout)" % spec.timeout)
     kw = dict(spec.kw)
