@@ -4,8 +4,8 @@
 ; boot sector (bootsect.asm); switches to 32-bit protected mode, places the
 ; payload, builds the page tables, switches to 64-bit long mode and calls
 ; rt_start() (common/rt/start.c) on the boot stack.  Never returns.
-; SDM Vol. 3A chapter 10.9 (mode switching) and 3.4.5 / 8.2.3 / 5.4 (GDT,
-; TSS and paging formats).  The memory map is in common/boot/payload.ld; the
+; SDM Vol. 3A, "Mode Switching" and "Initializing IA-32e Mode"; the formats
+; are in "Segment Descriptors", "Task Management in 64-Bit Mode" and "Paging".  The memory map is in common/boot/payload.ld; the
 ; numbers (BOOT_HIGH_PHYS, ...) are linker symbols defined there.
 ;
 ; The GDT (boot_gdt below; selectors are byte offsets into it):
@@ -14,12 +14,12 @@
 ;   0x00      null
 ;   0x08      CODE64   64-bit code, DPL 0 (L=1)          CS in long mode
 ;   0x10      DATA     read/write data, flat 4 GiB       DS ES FS GS SS
-;   0x18      CODE32   32-bit code, flat 4 GiB           CS in step 2-4 only
+;   0x18      CODE32   32-bit code, flat 4 GiB           CS in steps 2-6 only
 ;   0x20      TSS64    64-bit available TSS (16 bytes)   TR (the VMCS host TR
 ;                      base = boot_tss, limit 103           selector must be
 ;                                                           non-zero)
 ;
-; Page tables (in .bss, 4 KiB aligned, built in step 4):
+; Page tables (in .bss, 4 KiB aligned, zeroed in step 4, built in step 5):
 ;
 ;   CR3 -> boot_pml4 [0]   -> boot_pdpt_low [0..3] -> boot_pd_low (4 pages,
 ;                                                     2048 x 2 MiB = 4 GiB,
@@ -29,7 +29,7 @@
 ;                                                     0xFFFFFFFFFC000000.. ->
 ;                                                     PA BOOT_HIGH_PHYS..
 
-; --- Named constants (SDM Vol. 3A 3.4.5, 8.2.3, 4.5, 2.5) -------------------
+; --- Named constants (SDM Vol. 3A; section names beside each group) ----------
 
 ; Segment descriptor bits (in the 64-bit descriptor as a whole)
 DESC_ACCESSED       equ 1 << 40         ; set now so the CPU never writes the GDT
@@ -49,17 +49,17 @@ DATA_SEL            equ 0x10
 CODE32_SEL          equ 0x18
 TSS_SEL             equ 0x20
 
-; 64-bit TSS (SDM Vol. 3A 8.7)
+; 64-bit TSS (SDM Vol. 3A "Task Management in 64-Bit Mode", figure "64-Bit TSS Format")
 TSS_RSP0            equ 4
 TSS_IST1            equ 36
 TSS_IOMAP_BASE      equ 102
 TSS_SIZE            equ 104
 
-; 32-bit interrupt gate (SDM Vol. 3A 6.11), used only during step 3-5
+; 32-bit interrupt gate (SDM Vol. 3A "IDT Descriptors"), used only in steps 3-6
 GATE32_INTERRUPT    equ 0x8E            ; present, DPL 0, 32-bit interrupt gate
 IDT32_VECTORS       equ 32
 
-; Paging-structure entry bits (SDM Vol. 3A 4.5)
+; Paging-structure entry bits (SDM Vol. 3A "4-Level Paging and 5-Level Paging")
 PTE_P               equ 1 << 0          ; present
 PTE_RW              equ 1 << 1          ; writable
 PTE_PS              equ 1 << 7          ; in a PD entry: maps a 2 MiB page
@@ -69,7 +69,8 @@ LOW_LARGE_PAGES     equ 2048            ; 2048 x 2 MiB = the first 4 GiB
 LARGE_PAGE          equ 0x200000
 PAGE_SIZE           equ 4096
 
-; Control registers and MSRs (SDM Vol. 3A 2.5, 2.2.1).  The bit names come
+; Control registers and EFER (SDM Vol. 3A "Control Registers", "Extended
+; Feature Enable Register").  The bit names come
 ; from the fact list common/vmx/cpu_bits.def, expanded by mk/facts.mk into
 ; build/gen/cpu_bits.inc: CPU_CR0_PE, CPU_CR4_PAE, CPU_EFER_LME, ...
 %include "cpu_bits.inc"
@@ -205,7 +206,7 @@ protected_mode_entry:
         mov     [boot_gdt + TSS_SEL + 4], al    ; base 23:16
         mov     [boot_gdt + TSS_SEL + 7], ah    ; base 31:24 (63:32 stay 0)
 
-        ; Step 6: long mode (SDM Vol. 3A 10.8.5): CR4.PAE, CR3, EFER.LME,
+        ; Step 6: long mode (SDM Vol. 3A "Initializing IA-32e Mode"): CR4.PAE, CR3, EFER.LME,
         ; then CR0.PG activates IA-32e mode; a far jump to a code segment
         ; with L=1 leaves compatibility mode for 64-bit mode.  From here until
         ; rt_start() installs the 64-bit IDT a fault would triple-fault: the
@@ -496,7 +497,7 @@ boot_gdt_pointer:                       ; lgdt operand: 16-bit limit, base
         dq      boot_gdt
 
         align   16
-boot_tss:                               ; 64-bit TSS, SDM Vol. 3A 8.7
+boot_tss:                               ; the 64-bit TSS format
         times   TSS_IOMAP_BASE db 0     ; RSP0-2, IST1-7 filled in step 7
         dw      TSS_SIZE                ; I/O map base beyond the limit: no bitmap
 

@@ -7,12 +7,13 @@
  * the run:
  *   EXCEPTION: vector=13 #GP error=0x0 rip=0x... cs=0x8 rflags=0x... rsp=0x...
  *              cr2=0x... cr0=0x... cr3=0x... cr4=0x...       (all on one line)
- * SDM Vol. 3A 6.3.1 (the vectors), 6.14.1 (64-bit IDT gate descriptors).
+ * SDM Vol. 3A, "Exception and Interrupt Vectors" (the table of vectors) and
+ * "64-Bit Mode Exception and Interrupt Handling" (the 16-byte IDT gates).
  */
 #include "rt.h"
 #include "rt_internal.h"
 
-/* A 64-bit interrupt gate (SDM Vol. 3A figure 6-8). */
+/* A 64-bit interrupt gate (SDM Vol. 3A figure "64-Bit IDT Gate Descriptors"). */
 struct idt_gate {
 	uint16_t offset_15_0;
 	uint16_t selector;

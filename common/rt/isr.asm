@@ -1,7 +1,8 @@
 ; isr.asm - the entry stubs of the 32 exception vectors (64-bit mode).
 ;
 ; Runs in: 64-bit long mode; the CPU enters a stub through the IDT built by
-; exception.c, on the IST1 stack (SDM Vol. 3A 6.14.5), with this frame:
+; exception.c, on the IST1 stack (SDM Vol. 3A "Interrupt Stack Table"), with
+; this frame:
 ;
 ;   [rsp+32] SS   [rsp+24] RSP   [rsp+16] RFLAGS   [rsp+8] CS   [rsp] RIP
 ;   and, for vectors 8, 10-14, 17, 21, 29, 30 only, an error code below RIP.

@@ -13,7 +13,8 @@ void rt_idt_init(void);
 /*
  * The stack an isr.asm stub builds before calling rt_exception(): the
  * general registers it pushed, the vector, the error code (0 when the CPU
- * pushes none) and the frame the CPU pushed (SDM Vol. 3A 6.14.2).
+ * pushes none) and the frame the CPU pushed (SDM Vol. 3A "64-Bit Mode Stack
+ * Frame").
  */
 struct rt_exception_frame {
 	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
