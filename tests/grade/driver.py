@@ -157,9 +157,15 @@ def grade_one(student, lab, src, a):
     cmd = [sys.executable, os.path.abspath(__file__), "--kit", a.kit, "task", "--lab", lab.number,
            "--source", src, "--work", work, "--results", res]
     t0 = time.monotonic()
+    # Every process of this grading carries the tag in its environment, so
+    # that the ones it leaves behind (emulators run in their own sessions)
+    # can be found and ended.
+    tag = "%d-%s-%s" % (os.getpid(), student, lab.number)
+    env = dict(os.environ, VMXLAB_GRADE_TASK=tag)
     try:
         p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, preexec_fn=limits, start_new_session=True)
+                             stderr=subprocess.DEVNULL, preexec_fn=limits, start_new_session=True,
+                             env=env)
         try:
             p.wait(timeout=task_timeout(lab))
             why = None
@@ -167,6 +173,7 @@ def grade_one(student, lab, src, a):
             os.killpg(p.pid, 9)
             p.wait()
             why = "grading stopped after %d s" % task_timeout(lab)
+        kill_tagged(tag)
         try:
             with open(os.path.join(res, "result.json")) as f:
                 r = json.load(f)
@@ -184,6 +191,20 @@ def grade_one(student, lab, src, a):
     r["seconds"] = round(time.monotonic() - t0, 2)
     r["source"] = os.path.relpath(src, a.submissions)
     return r
+
+
+def kill_tagged(tag):
+    """SIGKILL every process whose environment holds VMXLAB_GRADE_TASK=TAG."""
+    needle = ("VMXLAB_GRADE_TASK=%s\0" % tag).encode()
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            with open("/proc/%s/environ" % pid, "rb") as f:
+                if needle in f.read() + b"\0":
+                    os.kill(int(pid), 9)
+        except OSError:
+            pass
 
 
 def fmt_time(s):

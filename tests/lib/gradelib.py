@@ -337,8 +337,11 @@ def take_files(lab, source, labdir, kitdir):
 # --- Running ------------------------------------------------------------------
 
 def _make_env():
+    """The environment of a build in the kit copy: nothing inherited from an
+    outer make (`make grade LAB=03` must not become the copy's LAB), and never
+    SOLUTION=1 (the copy has no solutions/: it builds the student's code)."""
     env = dict(os.environ)
-    for k in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "GNUMAKEFLAGS"):
+    for k in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "GNUMAKEFLAGS", "SOLUTION", "LAB"):
         env.pop(k, None)
     env["LC_ALL"] = "C"
     return env
@@ -349,7 +352,7 @@ def run_make(kitdir, args, timeout, logpath):
 
     Returns (exit status or None on timeout, output text).
     """
-    cmd = ["make", "--no-print-directory", "-C", kitdir] + list(args)
+    cmd = ["make", "--no-print-directory", "-C", kitdir] + list(args) + ["SOLUTION=0"]
     with open(logpath, "wb") as out:
         out.write(("$ %s\n" % " ".join(cmd)).encode())
         out.flush()
