@@ -35,6 +35,9 @@
 
 #define VMXMSRS_NAME "vmxmsrs"
 
+/* Why an MSR has no value before anything read it (see read_this_cpu). */
+static const char not_read[] = "not read (TODO(lab01): the RDMSR loop)";
+
 /* What one CPU said: for each MSR of vmx_msr_table, read or why not. */
 struct vmx_snapshot {
 	u64 value[VMX_MSR_COUNT];
@@ -86,7 +89,7 @@ static void read_this_cpu(void *arg)
 	u64 value;
 
 	for (i = 0; i < VMX_MSR_COUNT; i++)
-		s->absent[i] = "not read: the RDMSR loop of TODO(lab01) did not read it";
+		s->absent[i] = not_read;
 
 	/*
 	 * TODO(lab01): read the eleven classic capability MSRs, IA32_VMX_BASIC
@@ -115,6 +118,8 @@ static void read_this_cpu(void *arg)
 		msr = vmx_msr_table[i].number;
 		if (msr >= IA32_VMX_BASIC && msr <= IA32_VMX_VMCS_ENUM)
 			continue;
+		if (msr > IA32_VMX_VMCS_ENUM && s->absent[msr_index(IA32_VMX_BASIC)] == not_read)
+			continue;	/* cannot decide without the classic MSRs */
 		cap_values(s, &caps);
 		reason = vmx_msr_absent_reason(msr, &caps);
 		if (reason)
@@ -157,7 +162,9 @@ static void show_raw(struct seq_file *m, const struct vmx_printer *p, const stru
 	for (i = 0; i < VMX_MSR_COUNT; i++) {
 		const struct vmx_msr_info *msr = &vmx_msr_table[i];
 
-		if (s->absent[i])
+		if (s->absent[i] == not_read)
+			seq_printf(m, "0x%x %s %s\n", msr->number, msr->name, not_read);
+		else if (s->absent[i])
 			seq_printf(m, "0x%x %s absent: %s\n", msr->number, msr->name, s->absent[i]);
 		else
 			vmx_print_msr_line(p, msr->number, s->value[i]);
@@ -204,7 +211,8 @@ static void show_control_word(struct seq_file *m, const struct vmx_printer *p,
 
 	seq_printf(m, "\n%s (%s):\n", w->name, w->description);
 	if (s->absent[plain]) {
-		seq_printf(m, "  not available: %s is absent\n", vmx_msr_table[plain].name);
+		seq_printf(m, "  not available: %s %s\n", vmx_msr_table[plain].name,
+			   s->absent[plain] == not_read ? not_read : "is absent");
 		return;
 	}
 	if (truemsr < 0 || s->absent[truemsr]) {

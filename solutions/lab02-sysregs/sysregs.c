@@ -59,11 +59,10 @@ static void sysregs_read(struct sysregs *r)
 	asm volatile("mov %%cr4, %0" : "=r"(r->cr4));
 	asm volatile("mov %%cr8, %0" : "=r"(r->cr8));
 	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(MSR_EFER));
-	r->efer = ((u64)hi << 32) | lo;
 	/* STARTER: lo = hi = 0; */
 	/* STARTER: r->cr0 = r->cr2 = r->cr3 = r->cr4 = r->cr8 = 0; */
-	/* STARTER: r->efer = ((u64)hi << 32) | lo; */
 	/* END SOLUTION */
+	r->efer = ((u64)hi << 32) | lo;
 }
 
 /* `NAME: 0x0000000080050033 PE MP ...`: the value, then the named set bits. */
