@@ -83,7 +83,7 @@ static inline const char *vmcs_group_name(unsigned group)
 {
 	switch (group) {
 	case VMCS_GROUP_CONTROL:     return "control";
-	case VMCS_GROUP_READ_ONLY:   return "read-only data";
+	case VMCS_GROUP_READ_ONLY:   return "read-only";
 	case VMCS_GROUP_GUEST_STATE: return "guest-state";
 	default:                     return "host-state";
 	}

@@ -1,0 +1,406 @@
+"""Tests of the VMX fact lists (common/vmx/*.def), their expansions (C headers
+in common/include/vmx/, NASM and GNU as includes in build/gen/) and the host
+tool vmxinfo.
+
+The cmocka unit tests (tests/unit/, built into build/tests/unit/) give one
+result per TAP line. The vmxinfo tests run the real binary; expected values
+are SDM facts (field 0x0000400A is the CR3-target count, ...) or come from
+another expansion of the same list. The compile tests build the headers the
+three ways the kit uses them: hosted, freestanding, and in a Linux module.
+"""
+
+import glob
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+from lib.testlib import test, tap_tests, build_path, Skip, TestFailure, TOP
+
+UNIT_SRC = os.path.join(TOP, "tests", "unit")
+INCLUDE = os.path.join(TOP, "common", "include")
+
+# --- cmocka unit tests: one result per TAP line ------------------------------
+
+for src in sorted(glob.glob(os.path.join(UNIT_SRC, "test_*.c"))):
+    name = os.path.splitext(os.path.basename(src))[0]
+    tap_tests("facts: unit %s" % name, [os.path.join(TOP, "build", "tests", "unit", name)])
+
+
+# --- vmxinfo -------------------------------------------------------------------
+
+def vmxinfo(*args):
+    exe = build_path("tools", "vmxinfo")
+    return subprocess.run([exe] + list(args), capture_output=True, text=True, timeout=10)
+
+
+def ok(*args):
+    """Run vmxinfo; it must exit 0 with nothing on stderr. Returns stdout."""
+    p = vmxinfo(*args)
+    if p.returncode != 0 or p.stderr:
+        raise TestFailure("vmxinfo %s: exit %d, stderr %r" % (" ".join(args), p.returncode, p.stderr))
+    return p.stdout
+
+
+def has(text, pattern, what):
+    if not re.search(pattern, text, re.M):
+        raise TestFailure("%s: /%s/ not found in:\n%s" % (what, pattern, text))
+
+
+@test("facts: vmxinfo field 0x0000400A names CR3_TARGET_COUNT, 32-bit control, index 5")
+def _():
+    out = ok("field", "0x0000400A")
+    has(out, r"^name: CR3_TARGET_COUNT$", "name")
+    has(out, r"^description: CR3-target count$", "description")
+    has(out, r"^width: 32-bit$", "width")
+    has(out, r"^type: control$", "type")
+    has(out, r"^access: full$", "access type")
+    has(out, r"^index: 5$", "index")
+
+
+@test("facts: vmxinfo field by name, case-insensitive, with or without VMCS_")
+def _():
+    for name in ("GUEST_RIP", "guest_rip", "VMCS_Guest_Rip"):
+        out = ok("field", name)
+        has(out, r"^name: GUEST_RIP$", name)
+        has(out, r"^encoding: 0x0000681e$", name)
+        has(out, r"^width: natural-width$", name)
+        has(out, r"^type: guest-state$", name)
+
+
+@test("facts: vmxinfo field round-trips every field of `vmxinfo fields`")
+def _():
+    listing = ok("fields").splitlines()
+    count = int(re.search(r"(\d+) VMCS fields", ok("--version")).group(1))
+    if len(listing) != count or count < 150:
+        raise TestFailure("`vmxinfo fields` lists %d fields, --version says %d" % (len(listing), count))
+    for line in listing:
+        enc, width, group, name = line.split()[:4]
+        out = ok("field", enc)
+        has(out, r"^name: %s$" % name, "field %s" % enc)
+        has(out, r"^width: %s$" % re.escape(width), "field %s" % enc)
+        if ok("field", name).splitlines()[3] != "encoding: %s" % enc:
+            raise TestFailure("field %s by name gives another encoding than %s" % (name, enc))
+
+
+@test("facts: vmxinfo fields --group/--width filter")
+def _():
+    host16 = ok("fields", "--group", "host", "--width", "16").splitlines()
+    if len(host16) != 7 or not all(re.search(r"\s16-bit\s+host-state\s+HOST_\w+_SELECTOR\s", l)
+                                   for l in host16):
+        raise TestFailure("16-bit host-state fields are the 7 host selectors (SDM B.1.3); got:\n"
+                          + "\n".join(host16))
+    ro = ok("fields", "--group", "read-only").splitlines()
+    if not ro or not all(re.search(r"\sread-only\s", l) for l in ro):
+        raise TestFailure("--group read-only listed other fields:\n" + "\n".join(ro))
+
+
+@test("facts: vmxinfo field 0x2807 is the high half of GUEST_IA32_EFER")
+def _():
+    out = ok("field", "0x2807")
+    has(out, r"^name: GUEST_IA32_EFER$", "name")
+    has(out, r"^access: high \(bits 63:32 of GUEST_IA32_EFER, full encoding 0x00002806\)$", "access")
+
+
+@test("facts: vmxinfo field with an undefined but well-formed encoding decodes its bits, exit 1")
+def _():
+    p = vmxinfo("field", "0x6C7E")
+    if p.returncode != 1 or p.stderr:
+        raise TestFailure("exit %d (want 1), stderr %r" % (p.returncode, p.stderr))
+    has(p.stdout, r"not a field defined in the SDM", "message")
+    has(p.stdout, r"^width: natural-width$", "width")
+    has(p.stdout, r"^type: host-state$", "type")
+    has(p.stdout, r"^index: 63$", "index")
+
+
+BAD_INPUT = [
+    ("unknown field name", ["field", "GUEST_RIPX"], r"unknown field name 'GUEST_RIPX'"),
+    ("malformed number", ["field", "0x12G"], r"malformed number '0x12G'"),
+    ("malformed number (bare 0x)", ["field", "0x"], r"malformed number '0x'"),
+    ("negative number", ["field", "-2"], r"malformed number '-2'"),
+    ("number too large", ["field", "0x100000000"], r"number too large"),
+    ("reserved bits 31:15", ["field", "0x00018000"], r"reserved bits set.*0x00018000"),
+    ("reserved bit 12", ["field", "0x00001000"], r"reserved bits set.*0x00001000"),
+    ("high half of a 32-bit field", ["field", "0x0000400B"], r"high.*32-bit.*only 64-bit fields"),
+    ("high half of a natural-width field", ["field", "0x0000681F"], r"high.*natural-width"),
+    ("unknown command", ["frobnicate"], r"unknown command 'frobnicate'"),
+    ("unknown option", ["--frob"], r"unknown option '--frob'"),
+    ("no command", [], r"no command given"),
+    ("missing argument", ["field"], r"'field' needs"),
+    ("too many arguments", ["field", "1", "2"], r"too many arguments for 'field'"),
+    ("unknown group", ["fields", "--group", "guests"], r"unknown group 'guests'"),
+    ("unknown width", ["fields", "--width", "8"], r"unknown width '8'"),
+    ("unknown MSR name", ["msr", "IA32_VMX_NOPE", "1"], r"unknown MSR name 'IA32_VMX_NOPE'"),
+    ("MSR value too large", ["msr", "0x482", "0x10000000000000000"], r"number too large.*MSR value"),
+    ("malformed MSR value", ["msr", "0x482", "12x"], r"malformed number '12x'"),
+    ("unknown exit reason name", ["exit", "NOT_A_REASON"], r"unknown exit reason name 'NOT_A_REASON'"),
+    ("error number too large", ["error", "99999999999"], r"number too large"),
+]
+
+
+def _bad_input_test(label, args, pattern):
+    @test("facts: vmxinfo bad input: %s -> exit 2, one line naming it" % label)
+    def _():
+        p = vmxinfo(*args)
+        lines = p.stderr.splitlines()
+        if p.returncode != 2:
+            raise TestFailure("vmxinfo %s: exit %d, want 2" % (" ".join(args), p.returncode))
+        if len(lines) != 1 or not lines[0].startswith("vmxinfo: error: "):
+            raise TestFailure("vmxinfo %s: want one line 'vmxinfo: error: ...' on stderr, got %r"
+                              % (" ".join(args), p.stderr))
+        if not re.search(pattern, lines[0]):
+            raise TestFailure("vmxinfo %s: message %r does not match /%s/" % (" ".join(args), lines[0], pattern))
+        if p.stdout:
+            raise TestFailure("vmxinfo %s: printed on stdout too: %r" % (" ".join(args), p.stdout))
+
+
+for _label, _args, _pattern in BAD_INPUT:
+    _bad_input_test(_label, _args, _pattern)
+
+
+@test("facts: vmxinfo msr 0x482 decodes each control as must-be-0/must-be-1/may-be-either")
+def _():
+    out = ok("msr", "0x482", "0xF7F9FFFE0401E172")
+    has(out, r"^0x482 IA32_VMX_PROCBASED_CTLS 0xf7f9fffe0401e172$", "first line")
+    has(out, r"^  bit  7  HLT_EXITING +may-be-either$", "HLT exiting (allowed-0 0, allowed-1 1)")
+    has(out, r"^  bit 15  CR3_LOAD_EXITING +must-be-1$", "CR3-load exiting (allowed-0 1)")
+    has(out, r"^  bit 27  MONITOR_TRAP_FLAG +must-be-0$", "MTF (allowed-1 0)")
+    # every named control of the word is shown: as many as the C table has
+    named = re.findall(r"^  bit +\d+  (?!\()\w+ +(must-be-0|must-be-1|may-be-either)$", out, re.M)
+    proc = [l for l in open(os.path.join(TOP, "common", "vmx", "vmx_controls.def"))
+            if re.match(r"VMX_CONTROL_BIT\(PROC,", l)]
+    if len(named) != len(proc):
+        raise TestFailure("%d named PROC bits shown, vmx_controls.def has %d" % (len(named), len(proc)))
+
+
+@test("facts: vmxinfo msr IA32_VMX_BASIC decodes Bochs' Haswell value")
+def _():
+    out = ok("msr", "IA32_VMX_BASIC", "0x00D810000000002B")
+    has(out, r"^  VMCS_REVISION_ID: +0x2b ", "revision")
+    has(out, r"^  VMCS_REGION_SIZE: +4096 bytes", "region size")
+    has(out, r"^  VMCS_MEMORY_TYPE: +6 write-back", "memory type")
+    has(out, r"^  TRUE_CONTROLS: +yes", "TRUE controls")
+    has(out, r"^  INS_OUTS_REPORTING: +yes", "INS/OUTS")
+
+
+@test("facts: vmxinfo msrs lists IA32_FEATURE_CONTROL and 0x480-0x493")
+def _():
+    nums = [int(l.split()[0], 16) for l in ok("msrs").splitlines()]
+    want = [0x3A] + list(range(0x480, 0x494))
+    if nums != want:
+        raise TestFailure("vmxinfo msrs lists %s" % [hex(n) for n in nums])
+
+
+@test("facts: vmxinfo exit 48 is EPT_VIOLATION and back; exit 35 is undefined")
+def _():
+    has(ok("exit", "48"), r"^name: EPT_VIOLATION$", "exit 48")
+    has(ok("exit", "ept_violation"), r"^basic_exit_reason: 48$", "exit EPT_VIOLATION")
+    out = ok("exit", "0x80000021")
+    has(out, r"^basic_exit_reason: 33$", "basic reason of 0x80000021")
+    has(out, r"^vm_entry_failure: yes", "bit 31")
+    p = vmxinfo("exit", "35")
+    if p.returncode != 1 or "not an exit reason defined in the SDM" not in p.stdout:
+        raise TestFailure("exit 35: exit %d, %r" % (p.returncode, p.stdout))
+
+
+@test("facts: vmxinfo error 7 is 'VM entry with invalid control field(s)'")
+def _():
+    has(ok("error", "7"), r"^description: VM entry with invalid control field\(s\)$", "error 7")
+    p = vmxinfo("error", "14")
+    if p.returncode != 1:
+        raise TestFailure("error 14 (unused in the SDM): exit %d, want 1" % p.returncode)
+
+
+@test("facts: vmxinfo --help is a manual and every EXAMPLES line runs")
+def _():
+    text = ok("--help")
+    for section in ("NAME", "SYNOPSIS", "DESCRIPTION", "COMMANDS", "EXIT STATUS", "EXAMPLES"):
+        has(text, r"^%s$" % section, "section")
+    examples = text.split("\nEXAMPLES\n", 1)[1]
+    cmds = re.findall(r"^    vmxinfo (.*?)(?:\s{2,}.*)?$", examples, re.M)
+    if len(cmds) < 5:
+        raise TestFailure("EXAMPLES has %d commands" % len(cmds))
+    for c in cmds:
+        ok(*c.split())
+    has(ok("--version"), r"^vmxinfo \(vmxlab\) \S+: \d+ VMCS fields", "--version")
+
+
+# --- the headers compile everywhere the kit uses them --------------------------
+
+HEADERS = ["types.h", "fields.h", "msrs.h", "controls.h", "exit_reasons.h", "errors.h",
+           "cpu_bits.h", "decode.h"]
+
+SAMPLE = r"""
+%(includes)s
+%(prelude)s
+static void sink(void *ctx, const char *fmt, ...) { (void)ctx; (void)fmt; }
+int facts_sample(void);
+int facts_sample(void)
+{
+	struct vmx_printer p = { sink, VMX_NULL };
+	vmcs_write_checked(VMCS_GUEST_RIP, VMCS_WIDTH_NATURAL);
+	vmcs_write_checked(VMCS_GUEST_CS_SELECTOR, VMCS_WIDTH_16);
+	vmx_decode_msr(&p, IA32_VMX_BASIC, 0x00D810000000002BULL);
+	vmx_decode_msr(&p, IA32_VMX_PROCBASED_CTLS, 0xF7F9FFFE0401E172ULL);
+	vmx_print_exit_reason(&p, VMX_EXIT_REASON_EPT_VIOLATION);
+	return (int)VMCS_FIELD_COUNT + (int)(VMX_PROC2_ENABLE_EPT & 1) + (int)CPU_CR0_PE;
+}
+"""
+
+CHECKED = r"""
+#define vmcs_write_checked(enc, width) do { VMCS_ASSERT_WIDTH(enc, width); } while (0)
+"""
+
+
+def compile_sample(tmp, flags, prelude="", extra=""):
+    src = os.path.join(tmp, "sample.c")
+    with open(src, "w") as f:
+        f.write(SAMPLE % {"includes": "\n".join('#include "vmx/%s"' % h for h in HEADERS),
+                          "prelude": CHECKED + prelude} + extra)
+    return subprocess.run(["gcc"] + flags + ["-I", INCLUDE, "-c", src, "-o",
+                                             os.path.join(tmp, "sample.o")],
+                          capture_output=True, text=True, timeout=60)
+
+
+@test("facts: headers compile hosted with -Wall -Wextra -Werror")
+def _():
+    with tempfile.TemporaryDirectory() as tmp:
+        p = compile_sample(tmp, ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror"],
+                           prelude="#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n")
+        if p.returncode:
+            raise TestFailure("hosted build failed:\n" + p.stderr)
+
+
+@test("facts: headers compile freestanding (-ffreestanding -nostdlib)")
+def _():
+    with tempfile.TemporaryDirectory() as tmp:
+        p = compile_sample(tmp, ["-std=gnu11", "-O2", "-ffreestanding", "-nostdlib", "-mno-red-zone",
+                                 "-mgeneral-regs-only", "-Wall", "-Wextra", "-Werror"])
+        if p.returncode:
+            raise TestFailure("freestanding build failed:\n" + p.stderr)
+
+
+@test("facts: a 16-bit accessor on a natural-width field does not compile")
+def _():
+    with tempfile.TemporaryDirectory() as tmp:
+        p = compile_sample(tmp, ["-O2", "-Wall", "-Werror"], extra=r"""
+int bad(void);
+int bad(void) { vmcs_write_checked(VMCS_GUEST_RIP, VMCS_WIDTH_16); return 0; }
+""")
+        if p.returncode == 0:
+            raise TestFailure("VMCS_ASSERT_WIDTH(VMCS_GUEST_RIP, VMCS_WIDTH_16) compiled")
+        if "wrong width" not in p.stderr:
+            raise TestFailure("the build failed, but not with the width message:\n" + p.stderr)
+
+
+def kernel_build_dir():
+    for d in sorted(glob.glob("/usr/src/linux-headers-*-amd64"), reverse=True):
+        if os.path.exists(os.path.join(d, "Makefile")):
+            return d
+    return None
+
+
+KMOD = r"""
+#include <linux/module.h>
+#include <linux/kernel.h>
+#include <asm/vmx.h>          /* Linux's own VMX names: ours must not clash */
+#include <asm/msr-index.h>
+%(includes)s
+static void kprint(void *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)ctx;
+	va_start(ap, fmt);
+	vprintk(fmt, ap);
+	va_end(ap);
+}
+static int __init facts_init(void)
+{
+	struct vmx_printer p = { kprint, NULL };
+
+	VMCS_ASSERT_WIDTH(VMCS_GUEST_RIP, VMCS_WIDTH_NATURAL);
+	vmx_decode_msr(&p, IA32_VMX_BASIC, 0x00D810000000002BULL);
+	vmx_decode_msr(&p, IA32_VMX_CR0_FIXED0, 0x80000021ULL);
+	vmx_print_exit_reason(&p, VMX_EXIT_REASON_HLT);
+	return vmcs_field_by_name("guest_rip") ? 0 : -EINVAL;
+}
+static void __exit facts_exit(void) { }
+module_init(facts_init);
+module_exit(facts_exit);
+MODULE_LICENSE("GPL");
+"""
+
+
+@test("facts: headers compile in a Linux 6.1 module next to <asm/vmx.h>, warnings as errors")
+def _():
+    kdir = kernel_build_dir()
+    if not kdir:
+        raise Skip("no /usr/src/linux-headers-*-amd64 (make deps installs linux-headers-amd64)")
+    out = os.path.join(TOP, "build", "facts-check", "kmod")
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    with open(os.path.join(out, "facts_kmod.c"), "w") as f:
+        f.write(KMOD % {"includes": "\n".join('#include "vmx/%s"' % h for h in HEADERS)})
+    with open(os.path.join(out, "Kbuild"), "w") as f:
+        f.write("obj-m := facts_kmod.o\nccflags-y := -I%s -Werror\n" % INCLUDE)
+    p = subprocess.run(["make", "-C", kdir, "M=" + out, "modules"], capture_output=True,
+                       text=True, timeout=300)
+    if p.returncode or not os.path.exists(os.path.join(out, "facts_kmod.ko")):
+        raise TestFailure("module build failed:\n" + p.stdout[-3000:] + p.stderr[-3000:])
+
+
+# --- the NASM and GNU as expansions agree with C --------------------------------
+
+def gen_names():
+    """{name: kind} of every numeric %define in build/gen/vmx_facts.inc."""
+    path = build_path("gen", "vmx_facts.inc")
+    names = re.findall(r"^%define (\w+) (?!\")", open(path).read(), re.M)
+    if len(names) < 500:
+        raise TestFailure("%s has only %d numeric defines" % (path, len(names)))
+    return names
+
+
+@test("facts: NASM and GNU as includes give every name the value C gives it")
+def _():
+    names = gen_names()
+    gas = open(build_path("gen", "vmx_facts.S")).read()
+    gas_names = re.findall(r"^\.equ (\w+),", gas, re.M)
+    if sorted(gas_names) != sorted(names):
+        raise TestFailure("vmx_facts.S and vmx_facts.inc define different names: %s"
+                          % sorted(set(gas_names) ^ set(names))[:10])
+    # VMX_WORD_*_FIELD/_MSR/_TRUE_MSR exist only for assembly: C has the table
+    c_names = [n for n in names if not re.match(r"VMX_WORD_\w+_(FIELD|MSR|TRUE_MSR)$", n)]
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(tmp, "v.asm"), "w") as f:
+            f.write('%%include "vmx_facts.inc"\nbits 64\n%s\n' % "\n".join("dq %s" % n for n in names))
+        with open(os.path.join(tmp, "v.s"), "w") as f:
+            f.write('.include "vmx_facts.S"\n%s\n' % "\n".join(".quad %s" % n for n in names))
+        with open(os.path.join(tmp, "v.c"), "w") as f:
+            f.write('#include <stdio.h>\n#include "vmx/decode.h"\nint main(void){\n%s\n'
+                    'return 0;}\n' % "\n".join(
+                        'printf("%%s %%llx\\n", "%s", (unsigned long long)(%s));' % (n, n)
+                        for n in c_names))
+        inc = os.path.join(TOP, "build", "gen") + "/"
+        steps = [["nasm", "-f", "bin", "-I", inc, "v.asm", "-o", "nasm.bin"],
+                 ["as", "-I", inc, "v.s", "-o", "v.o"],
+                 ["objcopy", "-O", "binary", "-j", ".text", "v.o", "gas.bin"],
+                 ["gcc", "-O0", "-I", INCLUDE, "v.c", "-o", "v"]]
+        for s in steps:
+            p = subprocess.run(s, cwd=tmp, capture_output=True, text=True, timeout=120)
+            if p.returncode:
+                raise TestFailure("%s failed:\n%s" % (" ".join(s), p.stderr[-3000:]))
+        nasm = open(os.path.join(tmp, "nasm.bin"), "rb").read()
+        gasb = open(os.path.join(tmp, "gas.bin"), "rb").read()
+        c_vals = dict(l.split() for l in subprocess.run(
+            [os.path.join(tmp, "v")], capture_output=True, text=True).stdout.splitlines())
+    if nasm != gasb or len(nasm) != 8 * len(names):
+        raise TestFailure("NASM and GNU as give different values (%d vs %d bytes)" % (len(nasm), len(gasb)))
+    wrong = []
+    for i, n in enumerate(names):
+        v = int.from_bytes(nasm[8 * i:8 * i + 8], "little")
+        if n in c_vals and int(c_vals[n], 16) != v:
+            wrong.append("%s: asm 0x%x, C 0x%s" % (n, v, c_vals[n]))
+    if wrong or len(c_vals) != len(c_names):
+        raise TestFailure("%d of %d names differ:\n%s" % (len(wrong), len(c_names), "\n".join(wrong[:20])))
