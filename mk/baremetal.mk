@@ -124,7 +124,7 @@ $(eval $(call baremetal_payload,msrdump,common/msrdump,msrdump.c,$(BUILD)/msrdum
 # Test payloads for tests/test_boot.py.
 $(eval $(call baremetal_payload,hello,tests/payloads,hello.c,$(BUILD)/boot/tests))
 $(eval $(call baremetal_payload,fault,tests/payloads,fault.c,$(BUILD)/boot/tests))
-$(eval $(call baremetal_payload,highmap,tests/payloads,highmap.c,$(BUILD)/boot/tests,highmap_high.c))
+$(eval $(call baremetal_payload,highmap,tests/payloads,highmap.c,$(BUILD)/boot/tests,highmap_high.c highmap_asm.asm))
 $(eval $(call baremetal_payload,vmxops,tests/payloads,vmxops.c,$(BUILD)/boot/tests))
 
 # A payload whose setup faults on purpose in 32-bit protected mode (the

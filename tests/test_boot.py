@@ -119,6 +119,7 @@ def _():
                   -9223372036854775807 - 1, "z", "str", "ab", 0x1000)
     if line != want:
         raise TestFailure("printf printed\n  %r\nwant\n  %r" % (line, want))
+    expect(run, r"^puthex: %s$" % ("0x%016x" % 0x0123456789abcdef))
 
 
 @test("boot: page_alloc returns 4 KiB-aligned pages above the payload")
@@ -186,8 +187,8 @@ def _():
     expect_clean_end(run)
     expect_not(run, r"FAILED")
     oks = re.findall(r"^high: .*: ok$", run.serial, re.M)
-    if len(oks) != 4:
-        raise TestFailure("want 4 'high: ...: ok' lines, got %d:\n%s" % (len(oks), run.serial))
+    if len(oks) != 5:
+        raise TestFailure("want 5 'high: ...: ok' lines, got %d:\n%s" % (len(oks), run.serial))
     elf = img(*HIGHMAP[:-1], "highmap.elf")
     fn = symbol(elf, "high_where")
     linked = int(expect(run, r"^high: high_where is linked at (0x[0-9a-f]+)$").group(1), 16)

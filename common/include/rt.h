@@ -33,6 +33,7 @@ void serial_init(void);
 int putchar(int c);                     /* writes c (no "\r" is added) */
 int puts(const char *s);                /* writes s and "\n" */
 void serial_flush(void);                /* waits until every byte has been sent */
+void puthex(uint64_t v);                /* "0x" and 16 hex digits, no newline */
 
 /*
  * printf family: %s %c %d %i %u %x %X %p %% with the length modifiers

@@ -66,3 +66,12 @@ void rt_putc_serial(char c, void *ctx)
 	(void)ctx;
 	putchar(c);
 }
+
+void puthex(uint64_t v)
+{
+	static const char digits[] = "0123456789abcdef";
+	putchar('0');
+	putchar('x');
+	for (int shift = 60; shift >= 0; shift -= 4)
+		putchar(digits[(v >> shift) & 0xF]);
+}

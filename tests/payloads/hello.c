@@ -23,6 +23,9 @@ void lab_main(void)
 	printf("printf: [%5d] [%-5d] [%05d] [%x] [%X] [%08lx] [%llu] [%lld] [%c] [%s] [%-4s] [%p]\n",
 	       42, 42, -42, 0xbeefu, 0xbeefu, 0x1234ul, 18446744073709551615ull,
 	       -9223372036854775807ll - 1, 'z', "str", "ab", (void *)0x1000);
+	printf("puthex: ");
+	puthex(0x0123456789abcdefull);
+	putchar('\n');
 	void *a = page_alloc(), *b = page_alloc();
 	printf("page_alloc: 0x%llx 0x%llx\n", (unsigned long long)(uintptr_t)a,
 	       (unsigned long long)(uintptr_t)b);

@@ -7,6 +7,7 @@
 #include "rt.h"
 
 extern uint64_t high_where(void);
+extern uint64_t high_asm_where(void);   /* highmap_asm.asm */
 extern uint64_t high_data_value, high_bss_value;
 
 static void check(const char *name, int ok)
@@ -23,6 +24,10 @@ void lab_main(void)
 	check("runs in the top 64 MiB", rip >= RT_HIGH_VIRT && rip - fn < 64);
 	check(".high.data copied", high_data_value == 0x4849474844415441ull);
 	check(".high.bss zeroed then written", high_bss_value == 1);
+	uint64_t asm_rip = high_asm_where();
+	printf("high: asm routine runs at 0x%016llx\n", (unsigned long long)asm_rip);
+	check("NASM code in the top 64 MiB", asm_rip == (uint64_t)(uintptr_t)&high_asm_where &&
+	      asm_rip >= RT_HIGH_VIRT);
 
 	uint64_t pa = rt_virt_to_phys(&high_where);
 	const void *backing = (const void *)(uintptr_t)pa;
