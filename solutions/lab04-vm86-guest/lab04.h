@@ -1,0 +1,187 @@
+/*
+ * lab04.h - what the parts of lab04 share: the parameters given on the make
+ * command line, the guest's memory layout, and the functions of each file.
+ *
+ * Runs in: the bare-metal host (64-bit, ring 0, VMX root operation), linked
+ * with the runtime (rt.h) and the monitor pieces of common/vmm/ (vmm.h).
+ *
+ * The files of lab04:
+ *   guest.asm       the guest: 16-bit real-mode code run as a virtual-8086 task
+ *   vm86_guest.c    the guest's memory, page tables, TSS and VMCS guest state
+ *   vm86_io.c       the I/O-instruction exits: decode, emulate the UART
+ *   vm86demo.c      lab_main: CR0/CR4 mask and shadow, launch, exit loop, summary
+ *   params.c        the parameter block the make command line patches
+ */
+#ifndef LAB04_H
+#define LAB04_H
+
+#include "vmm/vmm.h"
+
+/* --- Parameters (params.c) -------------------------------------------------- */
+
+/*
+ * The parameters of a run, one X-macro line each: NAME, default, meaning.
+ * `make run-lab04 CR0_MASK=0x1 ...` patches them into the image (see
+ * lab04-vm86-guest/params.py, which reads THIS list to learn the order and
+ * the defaults: add a parameter here and nowhere else).  Every value is a
+ * 32-bit number.
+ */
+#define LAB04_PARAM_LIST(X)                                                           \
+	X(CR0_MASK,         0x80000001, "CR0 guest/host mask: 1 = the host owns the bit") \
+	X(CR0_SHADOW,       0x00000000, "CR0 read shadow: what the guest reads for owned bits") \
+	X(CR4_MASK,         0x00000000, "CR4 guest/host mask")                       \
+	X(CR4_SHADOW,       0x00000000, "CR4 read shadow")                           \
+	X(EXCEPTION_BITMAP, 0x00002000, "bit n = 1: guest exception n causes a VM exit") \
+	X(GUEST_CR0,        0x00000000, "guest CR0 (default: IA32_VMX_CR0_FIXED0 | ET)") \
+	X(IO_EXITING,       0x00000000, "1: every guest port access exits, the host emulates COM1") \
+	X(IO_BURST,         0x00000000, "benchmark: the guest times this many UART LSR reads") \
+	X(EXIT_LOG,         0x00000001, "0: no line per exit, only the summary (benchmark)")
+
+enum lab04_param_index {
+#define LAB04_PARAM_INDEX(name, def, desc) LAB04_PARAM_##name,
+	LAB04_PARAM_LIST(LAB04_PARAM_INDEX)
+#undef LAB04_PARAM_INDEX
+	LAB04_PARAM_COUNT
+};
+
+/*
+ * The block in the image.  The magic lets params.py find it in the floppy
+ * image; `given` has bit i set when parameter i came from the command line
+ * (so GUEST_CR0 can default to a value computed from the CPU's MSRs).
+ */
+#define LAB04_PARAMS_MAGIC "vmxlab-lab04-p1"       /* 15 chars + NUL = 16 bytes */
+
+struct lab04_params {
+	char magic[16];
+	vmx_u32 given;
+	vmx_u32 value[LAB04_PARAM_COUNT];
+};
+
+extern volatile struct lab04_params lab04_params;
+
+/* The value of a parameter, and whether the command line gave it. */
+#define LAB04_PARAM(name) (lab04_params.value[LAB04_PARAM_##name])
+#define LAB04_GIVEN(name) ((lab04_params.given >> LAB04_PARAM_##name) & 1u)
+
+/* Print `param NAME: 0x........` for each parameter the command line gave. */
+void lab04_params_print(void);
+
+/* --- The guest's memory (vm86_guest.c) ------------------------------------- */
+
+/*
+ * The guest's linear address space, as its own page tables map it (32-bit
+ * paging, 4 KiB pages; without EPT, the guest's "physical" addresses are
+ * host physical addresses):
+ *
+ *   linear 0x00000000 +---------------------------+
+ *                     | IVT + BIOS data area      |  -> host physical page 0,
+ *   0x00001000        +---------------------------+     read-only, user
+ *                     | not present               |
+ *   0x00010000        +---------------------------+  GUEST_SEGMENT << 4
+ *                     | guest code (guest.asm)    |  -> 16 host pages, user,
+ *                     | ...                       |     read/write
+ *                     | stack (grows down)        |  <- SP = GUEST_STACK_TOP
+ *   0x00020000        +---------------------------+
+ *                     | not present               |
+ *   0x00200000        +---------------------------+  GUEST_TSS_LINEAR
+ *                     | 32-bit TSS + I/O bitmap   |  -> host pages, supervisor
+ *   0x00203000        +---------------------------+     (only the CPU reads it)
+ *
+ * A virtual-8086 task can reach linear 0 .. 0x10FFEF only, so the TSS above
+ * that is out of its reach; the CPU still reads the TSS's I/O permission
+ * bitmap through these page tables on every IN/OUT (SDM vol. 1, 19.5.2).
+ */
+#define GUEST_SEGMENT       0x1000u     /* CS = DS = ES = SS; base = 0x10000 */
+#define GUEST_SEGMENT_SIZE  0x10000u    /* one real-mode segment: 64 KiB */
+#define GUEST_STACK_TOP     0xFFF0u     /* SP at entry */
+#define GUEST_BDA_LINEAR    0x00000000u /* page 0: IVT and BIOS data area */
+#define GUEST_TSS_LINEAR    0x00200000u
+
+/* A 32-bit TSS (SDM vol. 3A 8.2.1, figure 8-2) is 104 bytes; the word at
+ * offset 102 is the offset of the I/O permission bitmap; one bit per port
+ * (65536 bits), then one byte of all ones (SDM vol. 1, 19.5.2). */
+#define TSS32_SIZE          104u
+#define TSS32_IOMAP_BASE    102u
+#define IO_PORTS            65536u
+#define TSS32_WITH_IOMAP    (TSS32_SIZE + IO_PORTS / 8 + 1)
+
+/* COM1, the UART the guest writes (8250/16550 registers). */
+#define COM1_BASE           0x3F8u
+#define COM1_PORTS          8u
+#define UART_THR            0u          /* transmit holding register (write) */
+#define UART_LSR            5u          /* line status register (read) */
+#define UART_LSR_THRE       0x20u       /* transmit holding register empty */
+#define UART_LSR_TEMT       0x40u       /* transmitter empty */
+
+/* What vm86_guest_build() set up, for the guest state and the host. */
+struct vm86_layout {
+	vmx_u8 *code;                   /* host address of linear GUEST_SEGMENT << 4 */
+	vmx_u8 *tss;                    /* host address of the TSS */
+	vmx_u32 *page_directory;        /* guest CR3 */
+	vmx_u8 *io_bitmap_a;            /* VMCS I/O bitmaps: ports 0-0x7FFF */
+	vmx_u8 *io_bitmap_b;            /*                   ports 0x8000-0xFFFF */
+	vmx_u16 final_hlt;              /* IP of the guest's last instruction */
+};
+
+/* Allocate and fill the guest's memory, page tables, TSS, I/O bitmaps. */
+void vm86_guest_build(struct vm86_layout *m);
+
+/* Fill vmcs_vars' guest-state area for the virtual-8086 task (vmxstep1). */
+void vm86_guest_state(const struct vm86_layout *m, vmx_u64 guest_cr0, vmx_u64 guest_cr4);
+
+/* Ports 0x3F8-0x3FF pass through (bit 0) in the TSS and VMCS bitmaps; the
+ * rest stay 1.  `bitmap` covers `ports` ports from `first`. */
+void vm86_io_allow(vmx_u8 *bitmap, vmx_u32 first, vmx_u32 ports, vmx_u32 from, vmx_u32 count);
+
+/* --- I/O exits (vm86_io.c) ------------------------------------------------- */
+
+/*
+ * Exit qualification of an I/O-instruction exit (SDM vol. 3C 27.2.1,
+ * table 27-5).  These bit positions are the layout of the qualification,
+ * used only here.
+ */
+#define IO_QUAL_SIZE_MASK       0x7u            /* bits 2:0: size - 1 (0, 1 or 3) */
+#define IO_QUAL_IN              (1u << 3)       /* bit 3: 1 = IN, 0 = OUT */
+#define IO_QUAL_STRING          (1u << 4)       /* bit 4: INS/OUTS */
+#define IO_QUAL_REP             (1u << 5)       /* bit 5: REP prefix */
+#define IO_QUAL_IMMEDIATE       (1u << 6)       /* bit 6: port in the instruction */
+#define IO_QUAL_PORT_SHIFT      16              /* bits 31:16: the port */
+
+/* One decoded I/O exit. */
+struct vm86_io {
+	vmx_u16 port;
+	unsigned size;                  /* 1, 2 or 4 bytes */
+	int in;                         /* 1: IN (port -> register), 0: OUT */
+	int string;                     /* INS/OUTS */
+	int rep;
+	int immediate;                  /* IN AL, imm8 rather than IN AL, DX */
+};
+
+/* Statistics the summary prints. */
+struct vm86_io_stats {
+	unsigned long bytes_sent;       /* THR writes passed to the real COM1 */
+	unsigned long lsr_reads;
+	unsigned long other;            /* accesses to ports we do not emulate */
+};
+
+/*
+ * Handle one I/O-instruction exit: decode the qualification into *io, print
+ * `io: ...` when `log`, emulate the access (COM1 THR/LSR), and advance the
+ * guest's RIP.  Returns 0 to resume the guest, -1 when the access cannot
+ * be emulated (the guest is stopped).
+ */
+int vm86_io_exit(const struct vmm_exit *e, struct vmm_gprs *g, struct vm86_io *io,
+		 struct vm86_io_stats *st, int log);
+
+/* Print what is left in the guest's line buffer (at the end of the run). */
+void vm86_io_flush(void);
+
+/* --- VM-exit interruption information (SDM vol. 3C 24.9.2, table 24-15) --- */
+
+#define INTR_INFO_VECTOR_MASK   0xFFu           /* bits 7:0 */
+#define INTR_INFO_TYPE_SHIFT    8               /* bits 10:8 */
+#define INTR_INFO_TYPE_MASK     0x7u
+#define INTR_INFO_ERROR_VALID   (1u << 11)      /* an error code was pushed */
+#define INTR_INFO_VALID         (1u << 31)
+
+#endif /* LAB04_H */
