@@ -85,6 +85,8 @@ $(4)/obj/%.o: $(2)/%.asm | $$(BM_GEN_FILES)
 $(4)/obj/high/%.o: $(4)/obj/high/%.low.o
 	$$(BM_OBJCOPY) --prefix-alloc-sections=.high $$< $$@
 
+$(if $(strip $(5)),.SECONDARY: $(patsubst %.o,%.low.o,$(call bm_objs,$(2),$(5),$(4)/obj/high)))
+
 $(4)/obj/high/%.low.o: $(2)/%.c | $$(BM_GEN_FILES)
 	@mkdir -p $$(@D)
 	$$(BM_CC) $$(BM_CFLAGS) $(6) -I$(2) $$(BM_INCLUDES) -c $$< -o $$@
