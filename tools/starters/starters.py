@@ -16,7 +16,7 @@ Commands (run from the kit root, or pass --root):
     starters.py generate   (re)write every starter from its solution
     starters.py handout OUT.tar.gz   the student kit, without solutions/
     starters.py files      the files the handout holds, one per line
-    starters.py secrets    the solution lines a handout must not contain
+    starters.py secrets    the telling lines of every solution region
 
 Exit status: 0 when all is well, 1 when a starter drifted or a marker is
 malformed (each problem on one line naming the file and line), 2 on bad usage.
@@ -259,29 +259,77 @@ def handout_files(root):
     return out
 
 
-def secrets(root, minlen=16):
-    """Solution lines (stripped, non-comment, MINLEN+ characters) from every region."""
-    found = set()
+def regions(root, minlen=12):
+    """Every solution region and its telling lines: [(where, [lines])].
+
+    A telling line is a stripped, non-comment line of MINLEN+ characters
+    that the file's generated starter does not also hold (code around a
+    region, or a STARTER: stub, is no secret).
+    """
+    out = []
     for lab, sol, st in lab_pairs(root):
         try:
             text = read(root, sol).decode("utf-8")
-        except UnicodeDecodeError:
+            starter = starter_text(sol, text, lab) or ""
+        except (UnicodeDecodeError, MarkerError):
             continue
-        inside = False
-        for line in text.splitlines():
+        public = set(l.strip() for l in starter.splitlines())
+        inside, start, lines = False, 0, []
+        for n, line in enumerate(text.splitlines(), 1):
             if BEGIN.match(line):
-                inside = True
+                inside, start, lines = True, n, []
             elif END.match(line):
                 inside = False
+                if lines:
+                    out.append(("%s:%d" % (sol, start), sorted(set(lines))))
             elif inside:
-                s = line.strip()
-                if len(s) >= minlen and not re.match(r"^(/\*|\*|//|;|#|<!--)", s):
-                    found.add(s)
-    return sorted(found)
+                t = line.strip()
+                if len(t) >= minlen and t not in public and \
+                        not re.match(r"^(/\*|\*|//|;|#|<!--)", t) and not STARTER.match(line):
+                    lines.append(t)
+    return out
+
+
+def secrets(root, minlen=12):
+    """Every telling solution line (see regions())."""
+    return sorted(set(l for _, lines in regions(root, minlen) for l in lines))
+
+
+def leaks(root, texts, minlen=12):
+    """Which files of TEXTS ({name: text}) reveal a solution region.
+
+    A file reveals a region when it holds at least 3 of the region's telling
+    lines and at least a third of them (2 of a region of 2-5 lines): one
+    common line (`return 0;`, a `case` label) is a coincidence, a third of
+    a region is a copy, or a rewrite close enough to read the answer from.
+    """
+    found = []
+    for where, lines in regions(root, minlen):
+        if len(lines) < 2:
+            continue
+        need = 2 if len(lines) <= 5 else max(3, (len(lines) + 2) // 3)
+        for name, text in texts.items():
+            have = set(l.strip() for l in text.splitlines())
+            hits = [l for l in lines if l in have]
+            if len(hits) >= need:
+                found.append("%s reveals the solution region at %s (%d of its %d lines, e.g. %r)"
+                             % (name, where, len(hits), len(lines), hits[0]))
+    return found
 
 
 def cmd_handout(root, out):
     files = handout_files(root)
+    texts = {}
+    for f in files:
+        data = read(root, f)
+        if b"\0" not in data[:4096]:
+            texts[f] = data.decode("utf-8", "replace")
+    bad = leaks(root, texts)
+    if bad:
+        for b in bad:
+            print("handout: %s" % b)
+        print("handout: not written: %d solution region(s) would be revealed" % len(bad))
+        return 1
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     tmp = out + ".tmp"
     with tarfile.open(tmp, "w:gz") as tar:
@@ -292,7 +340,7 @@ def cmd_handout(root, out):
             with open(os.path.join(root, f), "rb") as fh:
                 tar.addfile(info, fh)
     os.replace(tmp, out)
-    print("handout: %s (%d files, no solutions/)" % (out, len(files)))
+    print("handout: %s (%d files, no solutions/, no solution region revealed)" % (out, len(files)))
     return 0
 
 
