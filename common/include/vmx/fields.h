@@ -121,9 +121,10 @@ static inline const struct vmcs_field_info *vmcs_field_by_name(const char *name)
  *
  * When `enc` is a compile-time constant whose width bits disagree, the call
  * to vmcs_field_width_mismatch() survives and GCC stops with the message
- * below. It needs the optimiser to fold the test: use it in macros or
- * always_inline functions, built with -O1 or more (the kernel and the kit
- * always build with -O2). A run-time `enc` is not checked.
+ * below. In a macro with a literal field name it works at any -O level; in
+ * an inline function the argument is only known to be constant after
+ * inlining, so use always_inline and -O1 or more (the kernel and the kit
+ * build with -O2). A run-time `enc` is not checked.
  */
 extern void vmcs_field_width_mismatch(void)
 	__attribute__((error("VMCS field accessed with the wrong width (encoding bits 14:13 disagree)")));
