@@ -84,6 +84,39 @@ def _():
             raise TestFailure("field %s by name gives another encoding than %s" % (name, enc))
 
 
+def def_rows(fname, macro):
+    """The argument lists of every MACRO(...) line of common/vmx/<fname>, read
+    by Python independently of the C preprocessor."""
+    text = open(os.path.join(TOP, "common", "vmx", fname)).read()
+    return [[a.strip() for a in m.split(",", 4)]
+            for m in re.findall(r"^%s\((.*)\)\s*$" % macro, text, re.M)]
+
+
+@test("facts: vmxinfo fields lists exactly the lines of vmcs_fields.def")
+def _():
+    width = {"16": "16-bit", "32": "32-bit", "64": "64-bit", "NATURAL": "natural-width"}
+    group = {"CONTROL": "control", "READ_ONLY": "read-only", "GUEST_STATE": "guest-state",
+             "HOST_STATE": "host-state"}
+    want = sorted("0x%08x %s %s %s" % (int(r[1], 16), width[r[2]], group[r[3]], r[0])
+                  for r in def_rows("vmcs_fields.def", "VMCS_FIELD"))
+    got = sorted(" ".join(l.split()[:4]) for l in ok("fields").splitlines())
+    if want != got or len(want) < 150:
+        raise TestFailure("differences between the list and vmxinfo: %s"
+                          % sorted(set(want) ^ set(got))[:10])
+
+
+@test("facts: vmxinfo exits and errors list exactly the lines of their .def files")
+def _():
+    want = sorted((int(r[1]), r[0]) for r in def_rows("vmx_exit_reasons.def", "VMX_EXIT_REASON"))
+    got = sorted((int(l.split()[0]), l.split()[1]) for l in ok("exits").splitlines())
+    if want != got or len(want) < 60:
+        raise TestFailure("exit reasons differ: %s" % sorted(set(want) ^ set(got))[:10])
+    want = sorted(int(r[0]) for r in def_rows("vmx_errors.def", "VMX_INSTRUCTION_ERROR"))
+    got = sorted(int(l.split()[0]) for l in ok("errors").splitlines())
+    if want != got or len(want) < 20:
+        raise TestFailure("error numbers differ: %s vs %s" % (want, got))
+
+
 @test("facts: vmxinfo fields --group/--width filter")
 def _():
     host16 = ok("fields", "--group", "host", "--width", "16").splitlines()
