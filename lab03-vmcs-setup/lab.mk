@@ -5,6 +5,8 @@
 #   make bochs-dbg-lab03  the same under Bochs' debugger, stopping at every
 #                         VM exit (`vmexitbp`, see README.md)
 #   make lab03            just build build/lab03/lab03.img
+#   make run-lab03 BREAK=FIELD=VALUE   the run with one VMCS field overwritten
+#                         before VMLAUNCH (README.md, exercise 1)
 #   make lab03-broken     build/lab03/broken/lab03-broken.img: the same code
 #                         built with LAB03_BROKEN_CONTROL, which requires one
 #                         control bit the CPU does not allow (for the grader)
@@ -37,6 +39,28 @@ $(call lab03_image,lab03-broken,$(LAB03_SOL_DIR),$(BUILD)/solutions/lab03/broken
 endif
 
 LAB03_IMAGE := $(if $(filter 1,$(SOLUTION)),$(BUILD)/solutions/lab03,$(BUILD)/lab03)/lab03.img
+
+# BREAK=FIELD=VALUE (e.g. BREAK=GUEST_TR_ACCESS_RIGHTS=0x83): the same run,
+# with one VMCS component overwritten after machine[] is loaded, so you see
+# what the checker and the CPU make of it (README.md, exercise 1). FIELD is a
+# name from common/vmx/vmcs_fields.def, VALUE a C number.
+ifneq ($(BREAK),)
+LAB03_BREAK_NAME := $(word 1,$(subst =, ,$(BREAK)))
+LAB03_BREAK_VALUE := $(word 2,$(subst =, ,$(BREAK)))
+ifneq ($(words $(subst =, ,$(BREAK))),2)
+$(error BREAK=$(BREAK) must be FIELD=VALUE, e.g. BREAK=GUEST_TR_ACCESS_RIGHTS=0x83)
+endif
+LAB03_BREAK_KNOWN := $(shell grep -c '^VMCS_FIELD.$(LAB03_BREAK_NAME),' common/vmx/vmcs_fields.def)
+ifeq ($(LAB03_BREAK_KNOWN),0)
+$(error BREAK: $(LAB03_BREAK_NAME) is not a VMCS field name of common/vmx/vmcs_fields.def)
+endif
+ifeq ($(shell echo '$(LAB03_BREAK_VALUE)' | grep -xE '0[xX][0-9a-fA-F]{1,16}|[0-9]{1,19}'),)
+$(error BREAK: value $(LAB03_BREAK_VALUE) is not a number (0x... hex or decimal, at most 64 bits))
+endif
+LAB03_BREAK_DIR := $(if $(filter 1,$(SOLUTION)),$(BUILD)/solutions/lab03,$(BUILD)/lab03)/break/$(LAB03_BREAK_NAME)-$(LAB03_BREAK_VALUE)
+$(call lab03_image,lab03-break,$(if $(filter 1,$(SOLUTION)),$(LAB03_SOL_DIR),$(LAB03_DIR)),$(LAB03_BREAK_DIR),-DLAB03_BREAK_FIELD=$(LAB03_BREAK_NAME) -DLAB03_BREAK_VALUE=$(LAB03_BREAK_VALUE)ull)
+LAB03_IMAGE := $(LAB03_BREAK_DIR)/lab03-break.img
+endif
 
 $(call help-line,run-lab03    lab03 in Bochs: VMXON$(comma) machine[] self-test$(comma) controls$(comma) VMLAUNCH (SOLUTION=1$(comma) BOCHS_CPU=))
 $(call help-line,bochs-dbg-lab03  lab03 under the Bochs debugger$(comma) stopping at each VM exit (vmexitbp))

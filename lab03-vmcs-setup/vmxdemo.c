@@ -149,6 +149,22 @@ static unsigned run_guest(void)
 	return exits;
 }
 
+#ifdef LAB03_BREAK_FIELD
+#define LAB03_FIELD_(name) VMCS_##name
+#define LAB03_FIELD(name) LAB03_FIELD_(name)
+#define LAB03_STR_(x) #x
+#define LAB03_STR(x) LAB03_STR_(x)
+static void break_one_field(void)
+{
+	vmx_u32 enc = LAB03_FIELD(LAB03_BREAK_FIELD);
+	vmx_u64 value = LAB03_BREAK_VALUE;
+
+	printf("lab03: test mode: VMWRITE %s = 0x%llx\n", LAB03_STR(LAB03_BREAK_FIELD),
+	       (unsigned long long)value);
+	vmm_explain_status("VMWRITE", vmwrite(enc, value));
+}
+#endif
+
 void lab_main(void)
 {
 	printf("lab03: VMCS setup: VMXON, machine[] (%u components), controls, VMLAUNCH\n",
@@ -171,6 +187,13 @@ void lab_main(void)
 		goto off;
 	if (machine_load() != 0)
 		goto off;
+
+#ifdef LAB03_BREAK_FIELD
+	/* Test mode (`make run-lab03 BREAK=FIELD=VALUE`): overwrite one
+	 * component after machine[] was loaded, to see what the checker and
+	 * the CPU say about it. */
+	break_one_field();
+#endif
 
 #ifdef LAB03_HAVE_VMCHECK
 	/* Step 8: ask the software checker before asking the CPU. */
