@@ -437,3 +437,35 @@ def _():
             wrong.append("%s: asm 0x%x, C 0x%s" % (n, v, c_vals[n]))
     if wrong or len(c_vals) != len(c_names):
         raise TestFailure("%d of %d names differ:\n%s" % (len(wrong), len(c_names), "\n".join(wrong[:20])))
+
+
+# --- decoders on capability values measured in Bochs -----------------------------
+# Inputs: IA32_VMX_PROCBASED_CTLS / _CTLS2 / _BASIC as Bochs 2.7 reported them
+# (build/msrdump in `make run`, results/boot-msrdump-<cpu>/serial.txt).
+# Expected: the feature table of ../shared/PLATFORM.md, measured separately by
+# running guests (EPT, VPID, unrestricted guest, VMCS shadowing, MTF).
+MEASURED = {
+    "core2_penryn_t9600": (0xf7f9fffe0401e172, 0x0000004100000000, 0x00d810000000002b,
+                           dict(EPT=0, VPID=0, UG=0, SHADOW=0, MTF=0)),
+    "corei7_haswell_4770": (0xf7f9fffe0401e172, 0x00047fff00000000, 0x00d810000000002b,
+                            dict(EPT=1, VPID=1, UG=1, SHADOW=1, MTF=0)),
+    "tigerlake": (0xfff9fffe0401e172, 0x02977fff00000000, 0x01d8100000000004,
+                  dict(EPT=1, VPID=1, UG=1, SHADOW=1, MTF=1)),
+}
+
+
+@test("facts: vmxinfo decodes of Bochs' measured MSRs match PLATFORM.md's feature table")
+def _():
+    bits = {"EPT": "ENABLE_EPT", "VPID": "ENABLE_VPID", "UG": "UNRESTRICTED_GUEST",
+            "SHADOW": "VMCS_SHADOWING"}
+    for cpu, (proc, proc2, basic, want) in MEASURED.items():
+        out = ok("msr", "IA32_VMX_PROCBASED_CTLS2", "0x%x" % proc2)
+        for key, name in bits.items():
+            has(out, r"^  bit +\d+  %s +%s$" % (name, "may-be-either" if want[key] else "must-be-0"),
+                "%s %s" % (cpu, name))
+        has(ok("msr", "0x482", "0x%x" % proc),
+            r"^  bit 27  MONITOR_TRAP_FLAG +%s$" % ("may-be-either" if want["MTF"] else "must-be-0"),
+            "%s MTF" % cpu)
+        rev = "0x4" if cpu == "tigerlake" else "0x2b"   # PLATFORM.md: revision ids
+        has(ok("msr", "IA32_VMX_BASIC", "0x%x" % basic), r"^  VMCS_REVISION_ID: +%s " % rev,
+            "%s revision" % cpu)
