@@ -1,0 +1,285 @@
+"""The VM-entry differential test: the software checker (common/vmcheck/)
+against Bochs' VM-entry checks, one Bochs run per case of tests/vmentry/cases.def.
+
+For each case the image build/vmentry/vmentry.img is copied with the case
+number written after the marker "VMENTRY_CASE_NO:" (tests/vmentry/vmentry.c),
+and booted in Bochs. The payload builds a valid VMCS, applies the breakage,
+prints what the checker found (`vmcheck: <ID> ...`) and what it expects the
+CPU to do (`expected: ...`), then executes VMLAUNCH and prints what the CPU
+did (`outcome: ...`). A case agrees when
+
+  (a) the checker names the case's rule (for a "NONE" case: 0 violations), and
+  (b) Bochs refuses the entry the way the checker expects (same VMfailValid
+      error, or same entry-failure exit reason and qualification; or launches
+      when the checker found nothing), with Bochs' own log line
+      (`VMFAIL: ...` / `VMENTER FAIL: ...`, emu.py sets `error: action=report`)
+      as evidence for every refusal.
+
+A case marked MISSES in cases.def is an SDM rule that Bochs 2.7 does not
+check: the checker must still name it, Bochs must launch the guest, and the
+case does not count towards the 30 required agreeing cases.
+
+The last test prints the table `case | rule named | Bochs outcome | agree`
+and writes it to results/vmentry/table.txt (with the Bochs log lines).
+"""
+
+import os
+import re
+import struct
+import concurrent.futures
+import threading
+import time
+
+from lib import emu
+from lib.testlib import test, once, Skip, TestFailure, build_path, TOP
+
+CASES_DEF = os.path.join(TOP, "tests", "vmentry", "cases.def")
+MAGIC = b"VMENTRY_CASE_NO:"
+CPU = "corei7_haswell_4770"
+REQUIRED_AGREEING = 30
+RESULTS_DIR = os.path.join(emu.RESULTS, "vmentry")
+
+
+def load_cases():
+    """[(number, name, rule, bochs, what)] from cases.def; 0 is the valid VMCS."""
+    rx = re.compile(r'^VMENTRY_CASE\(\s*(\w+),\s*"(\w+)",\s*(CHECKS|MISSES),\s*"([^"]*)"\)\s*$')
+    cases = [(0, "VALID", "NONE", "CHECKS", "nothing broken (the control case)")]
+    with open(CASES_DEF) as f:
+        for line in f:
+            if line.startswith("VMENTRY_CASE("):
+                m = rx.match(line)
+                if not m:
+                    raise ValueError("cases.def: cannot read line %r" % line.strip())
+                cases.append((len(cases),) + m.groups())
+    return cases
+
+
+CASES = load_cases()
+BATCHES = 4                     # Bochs runs at once (the runner's 4 jobs, 2 cores)
+SEPARATOR = "VMFAIL: VMCLEAR with invalid physical address"
+_lock = threading.Lock()
+_results = {}                   # case number -> parsed result
+_spans = []                     # (start, end) of every Bochs run
+_batches = None                 # [Future] per batch, started once
+
+
+def case_image(first, count):
+    """A copy of the image with (first, count) written after the marker."""
+    image = build_path("vmentry", "vmentry.img")
+    with open(image, "rb") as f:
+        data = f.read()
+    if data.count(MAGIC) != 1:
+        raise TestFailure("%s holds the marker %r %d times, not once"
+                          % (image, MAGIC.decode(), data.count(MAGIC)))
+    at = data.index(MAGIC) + len(MAGIC)
+    data = data[:at] + struct.pack("<II", first, count) + data[at + 8:]
+    out = os.path.join(os.path.dirname(image), "cases")
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, "cases%02d-%02d.img" % (first, first + count - 1))
+    with open(path + ".tmp", "wb") as f:
+        f.write(data)
+    os.replace(path + ".tmp", path)
+    return path
+
+
+def bochs_lines(log):
+    """Bochs' VM-entry messages (error: action=report), without the tick prefix."""
+    out = []
+    for line in log.splitlines():
+        m = re.search(r"(VMFAIL:.*|VMENTER FAIL:.*|VMENTER: Guest State.*|"
+                      r"VMX LoadMSRs.*|VMEXIT: Error when loading.*)$", line)
+        if m and SEPARATOR not in line:
+            out.append(m.group(1).strip())
+    return out
+
+
+def parse(serial, log):
+    r = {
+        "named": re.findall(r"^vmcheck: (\w+) \(SDM ", serial, re.M),
+        "count": None, "expected": None, "outcome": None, "not_applicable": None,
+        "bochs_lines": bochs_lines(log), "serial": serial,
+    }
+    m = re.search(r"^vmcheck: (\d+) violation\(s\)$", serial, re.M)
+    r["count"] = int(m.group(1)) if m else None
+    m = re.search(r"^expected: (.*)$", serial, re.M)
+    r["expected"] = m.group(1).strip() if m else None
+    m = re.search(r"^outcome: (.*?)(?: \(.*\))?$", serial, re.M)
+    r["outcome"] = m.group(1).strip() if m else None
+    m = re.search(r"^case: not applicable on this CPU: (.*)$", serial, re.M)
+    r["not_applicable"] = m.group(1) if m else None
+    return r
+
+
+def same_outcome(expected, outcome):
+    """The checker's expectation vs what the CPU did."""
+    if expected is None or outcome is None:
+        return False
+    if expected == "launched":
+        return outcome.startswith("launched exit reason ")
+    return expected == outcome
+
+
+def judge(case, r):
+    number, name, rule, bochs, what = case
+    checker_ok = (r["count"] == 0) if rule == "NONE" else (rule in r["named"])
+    refused = r["outcome"] is not None and not r["outcome"].startswith("launched")
+    if bochs == "CHECKS":
+        bochs_ok = same_outcome(r["expected"], r["outcome"]) and \
+            (not refused or bool(r["bochs_lines"]))
+    else:   # MISSES: the checker says "refuse", Bochs launches anyway
+        bochs_ok = r["expected"] not in (None, "launched") and not refused \
+            and r["outcome"] is not None
+    r["case"] = case
+    r["checker_ok"], r["bochs_ok"] = checker_ok, bochs_ok
+    r["agree"] = checker_ok and bochs_ok and r["not_applicable"] is None
+    return r
+
+
+def run_cases(first, count):
+    """One Bochs boot running cases first..first+count-1; store each case's part."""
+    t0 = time.monotonic()
+    run = emu.run_bochs(case_image(first, count), cpu=CPU, timeout=90,
+                        name="vmentry-%02d-%02d" % (first, first + count - 1))
+    t1 = time.monotonic()
+    # The serial transcript, cut at each "case: N NAME" line; the Bochs log,
+    # cut at the separator VMCLEAR line the payload causes before each case.
+    serial = {}
+    marks = list(re.finditer(r"^case: (\d+) \w+$", run.serial, re.M))
+    for i, m in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(run.serial)
+        serial[int(m.group(1))] = run.serial[m.start():end]
+    logs, current = [], None
+    for line in run.log.splitlines():
+        if SEPARATOR in line:
+            current = []
+            logs.append(current)
+        elif current is not None:
+            current.append(line)
+    with _lock:
+        _spans.append((t0, t1))
+        for k in range(count):
+            n = first + k
+            if n in serial and k < len(logs) and n not in _results:
+                r = parse(serial[n], "\n".join(logs[k]))
+                r["run"] = run
+                _results[n] = judge(CASES[n], r)
+    return run
+
+
+def start_batches():
+    """Start every batch at once (first caller); return their futures."""
+    global _batches
+    with _lock:
+        if _batches is None:
+            pool = concurrent.futures.ThreadPoolExecutor(max_workers=BATCHES)
+            size = (len(CASES) + BATCHES - 1) // BATCHES
+            _batches = [pool.submit(run_cases, f, min(size, len(CASES) - f))
+                        for f in range(0, len(CASES), size)]
+            pool.shutdown(wait=False)
+        return _batches
+
+
+def run_case(case):
+    """The result of one case: from its batch, or (if the batch died before
+    reaching it) from a Bochs run of that case alone."""
+    number = case[0]
+    for f in start_batches():
+        f.result()
+    with _lock:
+        if number in _results:
+            return _results[number]
+    run = once(("vmentry-alone", number), lambda: run_cases(number, 1))
+    with _lock:
+        if number not in _results:
+            raise TestFailure("case %d printed no `case:` line even when run alone (%s): %s/serial.txt"
+                              % (number, run.why_stopped(), os.path.relpath(run.dir, TOP)))
+        return _results[number]
+
+
+def register(case):
+    number, name, rule, bochs, what = case
+
+    @test("vmentry: %02d %s" % (number, name))
+    def _():
+        r = run_case(case)
+        run = r["run"]
+        where = "\n  this case's output:\n%s\n  whole run: %s/serial.txt, %s/bochs.log" % (
+            "\n".join("    | " + l for l in r["serial"].splitlines()),
+            os.path.relpath(run.dir, TOP), os.path.relpath(run.dir, TOP))
+        if r["not_applicable"]:
+            raise Skip("not applicable on %s: %s" % (CPU, r["not_applicable"]))
+        if r["outcome"] is None:
+            raise TestFailure("no `outcome:` line (run %s)%s" % (run.why_stopped(), where))
+        if not r["checker_ok"]:
+            raise TestFailure("the checker did not name %s (it named: %s)%s"
+                              % ("nothing" if rule == "NONE" else rule,
+                                 ", ".join(r["named"]) or "nothing", where))
+        if not r["bochs_ok"]:
+            if bochs == "CHECKS":
+                raise TestFailure("checker expected `%s`, Bochs did `%s` (Bochs log: %s)%s"
+                                  % (r["expected"], r["outcome"],
+                                     " / ".join(r["bochs_lines"]) or "no VMFAIL/VMENTER line", where))
+            raise TestFailure("marked MISSES (Bochs does not check this) but Bochs did `%s`"
+                              " (log: %s): update cases.def%s"
+                              % (r["outcome"], " / ".join(r["bochs_lines"]) or "-", where))
+
+
+for _c in CASES:
+    register(_c)
+
+
+def table_lines(results):
+    rows = [("case", "rule named", "Bochs outcome", "agree", "Bochs log line")]
+    for number, name, rule, bochs, what in CASES:
+        r = results.get(number)
+        if r is None:
+            rows.append(("%02d %s" % (number, name), "-", "(not run)", "no", ""))
+            continue
+        named = rule if rule in r["named"] else ("(0 violations)" if r["count"] == 0 and rule == "NONE"
+                                                   else "MISSING: " + (",".join(r["named"]) or "none"))
+        if r["not_applicable"]:
+            agree = "n/a"
+        elif bochs == "MISSES":
+            agree = "Bochs does not check this" if r["agree"] else "no"
+        else:
+            agree = "yes" if r["agree"] else "no"
+        log = r["bochs_lines"][0] if r["bochs_lines"] else "-"
+        rows.append(("%02d %s" % (number, name), named, r["outcome"] or "(none)", agree, log))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    out = []
+    for i, row in enumerate(rows):
+        out.append(" | ".join(row[j].ljust(widths[j]) for j in range(4)) + " | " + row[4])
+        if i == 0:
+            out.append("-+-".join("-" * w for w in widths) + "-+-" + "-" * 14)
+    return out
+
+
+@test("vmentry: table (checker vs Bochs, at least 30 agreeing cases)")
+def _():
+    for c in CASES:             # waits for the runs the case tests started
+        run_case(c)
+    with _lock:
+        results = dict(_results)
+        spans = list(_spans)
+    lines = table_lines(results)
+    counted = [n for n, _, rule, bochs, _ in CASES
+               if bochs == "CHECKS" and rule != "NONE" and results[n]["agree"]]
+    misses = [n for n, _, _, bochs, _ in CASES if bochs == "MISSES"]
+    bad = [(n, name) for n, name, _, _, _ in CASES
+           if not results[n]["agree"] and not results[n]["not_applicable"]]
+    wall = max(e for _, e in spans) - min(s for s, _ in spans)
+    summary = ("%d cases: %d agree and count (Bochs checks the rule), %d marked "
+               "\"Bochs does not check this\", %d disagree; Bochs runs spanned %.1f s wall"
+               % (len(CASES), len(counted), len(misses), len(bad), wall))
+    os.makedirs(RESULTS_DIR, exist_ok=True)
+    with open(os.path.join(RESULTS_DIR, "table.txt"), "w") as f:
+        f.write("VM-entry differential test: common/vmcheck vs Bochs (%s)\n" % CPU)
+        f.write("Generated by tests/test_vmentry.py; transcripts in results/vmentry-NN-NAME/\n\n")
+        f.write("\n".join(lines) + "\n\n" + summary + "\n")
+    print("\n".join(lines) + "\n" + summary, flush=True)
+    if bad:
+        raise TestFailure("cases that disagree: %s (see results/vmentry/table.txt)"
+                          % ", ".join("%02d %s" % b for b in bad))
+    if len(counted) < REQUIRED_AGREEING:
+        raise TestFailure("only %d agreeing cases that Bochs checks; %d required"
+                          % (len(counted), REQUIRED_AGREEING))

@@ -1,0 +1,393 @@
+/*
+ * cases.c - the breakages of the VM-entry differential test, one function
+ * per line of cases.def. Each starts from the valid VMCS of vmentry.c and
+ * changes as little as possible so that exactly the named SDM rule breaks.
+ *
+ * Runs in: bare metal, 64-bit ring 0, VMX root operation (tests/vmentry).
+ */
+#include "vmentry.h"
+
+#define VMENTRY_CASE(name, rule, bochs, what) static int break_##name(void);
+#include "cases.def"
+#undef VMENTRY_CASE
+
+const struct vmentry_case vmentry_cases[] = {
+	{ "VALID", "NONE", "nothing broken (the control case)", 0 },
+#define VMENTRY_CASE(name, rule, bochs, what) { #name, rule, what, break_##name },
+#include "cases.def"
+#undef VMENTRY_CASE
+};
+const int vmentry_case_count = RT_ARRAY_SIZE(vmentry_cases);
+
+/* An address with the bit at MAXPHYADDR set (page aligned). */
+static uint64_t beyond_width(uint64_t pa)
+{
+	return pa | (1ull << env.phys_bits);
+}
+
+static uint64_t scratch(void) { return (uint64_t)(uintptr_t)env.scratch; }
+
+/* Event injection (SDM 24.8.3): valid bit 31, type in bits 10:8, bit 11
+ * deliver error code, vector in 7:0. */
+#define INTR_VALID              (1u << 31)
+#define INTR_DELIVER_ERROR      (1u << 11)
+#define INTR_TYPE(t)            ((uint32_t)(t) << 8)
+#define INTR_TYPE_NMI           2
+#define INTR_TYPE_HW_EXCEPTION  3
+#define INTR_TYPE_SW_INTERRUPT  4
+#define VECTOR_GP               13
+
+/* The power-up IA32_PAT (0x0007040600070406) with entry 0 made type 2,
+ * a reserved memory type (SDM vol. 3A 11.12.2). */
+#define PAT_WITH_TYPE2 0x0007040600070402ull
+
+/* Activity state and interruptibility bits (SDM 24.4.2). */
+#define BLOCK_STI    (1u << 0)
+#define BLOCK_MOV_SS (1u << 1)
+
+/* --- Control fields ------------------------------------------------------- */
+
+static int clear_required1(enum vmx_control_word w, uint32_t field, const char *name)
+{
+	int b = vmentry_required1_bit(w);
+	if (b < 0)
+		return vmentry_not_applicable("no control bit of this word must be 1");
+	vmentry_write(field, name, vmentry_read(field, name) & ~(1ull << b));
+	return 0;
+}
+
+static int set_required0(enum vmx_control_word w, uint32_t field, const char *name)
+{
+	int b = vmentry_required0_bit(w);
+	if (b < 0)
+		return vmentry_not_applicable("every control bit of this word may be 1");
+	vmentry_write(field, name, vmentry_read(field, name) | (1ull << b));
+	return 0;
+}
+
+#define WORD_FIELD(f) VMCS_##f, #f
+static int break_PIN_REQUIRED1_CLEAR(void) { return clear_required1(VMX_WORD_PIN, WORD_FIELD(PIN_BASED_VM_EXECUTION_CONTROLS)); }
+static int break_PIN_REQUIRED0_SET(void) { return set_required0(VMX_WORD_PIN, WORD_FIELD(PIN_BASED_VM_EXECUTION_CONTROLS)); }
+static int break_PROC_REQUIRED1_CLEAR(void) { return clear_required1(VMX_WORD_PROC, WORD_FIELD(PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS)); }
+static int break_PROC_REQUIRED0_SET(void) { return set_required0(VMX_WORD_PROC, WORD_FIELD(PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS)); }
+static int break_EXIT_REQUIRED1_CLEAR(void) { return clear_required1(VMX_WORD_EXIT, WORD_FIELD(PRIMARY_VM_EXIT_CONTROLS)); }
+static int break_EXIT_REQUIRED0_SET(void) { return set_required0(VMX_WORD_EXIT, WORD_FIELD(PRIMARY_VM_EXIT_CONTROLS)); }
+static int break_ENTRY_REQUIRED1_CLEAR(void) { return clear_required1(VMX_WORD_ENTRY, WORD_FIELD(VM_ENTRY_CONTROLS)); }
+static int break_ENTRY_REQUIRED0_SET(void) { return set_required0(VMX_WORD_ENTRY, WORD_FIELD(VM_ENTRY_CONTROLS)); }
+
+/* Turn the secondary controls on with `bits` (plus what the CPU requires). */
+static int use_secondary(uint32_t bits)
+{
+	if (!vmentry_allowed(VMX_WORD_PROC, VMX_PROC_ACTIVATE_SECONDARY_CONTROLS))
+		return vmentry_not_applicable("no secondary processor-based controls");
+	SET(PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, VMX_PROC_ACTIVATE_SECONDARY_CONTROLS);
+	WR(SECONDARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, vmentry_adjust(VMX_WORD_PROC2, 0) | bits);
+	return 0;
+}
+
+static int break_PROC2_REQUIRED0_SET(void)
+{
+	int b = vmentry_required0_bit(VMX_WORD_PROC2);
+	if (b < 0)
+		return vmentry_not_applicable("every secondary control may be 1");
+	return use_secondary(1u << b);
+}
+
+static int break_VPID_ZERO(void)
+{
+	if (!vmentry_allowed(VMX_WORD_PROC2, VMX_PROC2_ENABLE_VPID))
+		return vmentry_not_applicable("no VPID");
+	WR(VIRTUAL_PROCESSOR_IDENTIFIER, 0);
+	return use_secondary(VMX_PROC2_ENABLE_VPID);
+}
+
+static int break_UNRESTRICTED_NO_EPT(void)
+{
+	if (!vmentry_allowed(VMX_WORD_PROC2, VMX_PROC2_UNRESTRICTED_GUEST))
+		return vmentry_not_applicable("no unrestricted guest");
+	return use_secondary(VMX_PROC2_UNRESTRICTED_GUEST);
+}
+
+static int break_CR3_TARGET_COUNT_5(void)
+{
+	WR(CR3_TARGET_COUNT, 5);
+	return 0;
+}
+
+static int break_IO_BITMAP_UNALIGNED(void)
+{
+	if (!vmentry_allowed(VMX_WORD_PROC, VMX_PROC_USE_IO_BITMAPS))
+		return vmentry_not_applicable("no I/O bitmaps");
+	WR(IO_BITMAP_A_ADDRESS, scratch() + 0x10);
+	WR(IO_BITMAP_B_ADDRESS, scratch());
+	SET(PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, VMX_PROC_USE_IO_BITMAPS);
+	return 0;
+}
+
+static int break_MSR_BITMAP_BEYOND_WIDTH(void)
+{
+	if (!vmentry_allowed(VMX_WORD_PROC, VMX_PROC_USE_MSR_BITMAPS))
+		return vmentry_not_applicable("no MSR bitmaps");
+	WR(MSR_BITMAPS_ADDRESS, beyond_width(scratch()));
+	SET(PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, VMX_PROC_USE_MSR_BITMAPS);
+	return 0;
+}
+
+static int break_NMI_WINDOW_NO_VIRTUAL_NMIS(void)
+{
+	if (!vmentry_allowed(VMX_WORD_PROC, VMX_PROC_NMI_WINDOW_EXITING))
+		return vmentry_not_applicable("no NMI-window exiting");
+	CLR(PIN_BASED_VM_EXECUTION_CONTROLS, VMX_PIN_VIRTUAL_NMIS);
+	SET(PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, VMX_PROC_NMI_WINDOW_EXITING);
+	return 0;
+}
+
+static int break_VIRTUAL_NMIS_NO_NMI_EXITING(void)
+{
+	if (!vmentry_allowed(VMX_WORD_PIN, VMX_PIN_VIRTUAL_NMIS))
+		return vmentry_not_applicable("no virtual NMIs");
+	CLR(PIN_BASED_VM_EXECUTION_CONTROLS, VMX_PIN_NMI_EXITING);
+	SET(PIN_BASED_VM_EXECUTION_CONTROLS, VMX_PIN_VIRTUAL_NMIS);
+	return 0;
+}
+
+static int break_SAVE_PREEMPTION_TIMER(void)
+{
+	if (!vmentry_allowed(VMX_WORD_EXIT, VMX_EXIT_SAVE_VMX_PREEMPTION_TIMER_VALUE))
+		return vmentry_not_applicable("no \"save VMX-preemption timer value\"");
+	CLR(PIN_BASED_VM_EXECUTION_CONTROLS, VMX_PIN_ACTIVATE_VMX_PREEMPTION_TIMER);
+	SET(PRIMARY_VM_EXIT_CONTROLS, VMX_EXIT_SAVE_VMX_PREEMPTION_TIMER_VALUE);
+	return 0;
+}
+
+static int break_EXIT_MSR_STORE_UNALIGNED(void)
+{
+	WR(VM_EXIT_MSR_STORE_ADDRESS, scratch() + 8);
+	WR(VM_EXIT_MSR_STORE_COUNT, 1);
+	return 0;
+}
+
+static int break_ENTRY_MSR_LOAD_UNALIGNED(void)
+{
+	WR(VM_ENTRY_MSR_LOAD_ADDRESS, scratch() + 8);
+	WR(VM_ENTRY_MSR_LOAD_COUNT, 1);
+	return 0;
+}
+
+static int break_INTR_INFO_RESERVED(void)
+{
+	/* An external interrupt, vector 0x20, with reserved bit 12 set. */
+	WR(VM_ENTRY_INTERRUPTION_INFORMATION, INTR_VALID | (1u << 12) | 0x20);
+	SET(GUEST_RFLAGS, CPU_RFLAGS_IF);
+	return 0;
+}
+
+static int break_INTR_NMI_VECTOR_3(void)
+{
+	WR(VM_ENTRY_INTERRUPTION_INFORMATION, INTR_VALID | INTR_TYPE(INTR_TYPE_NMI) | 3);
+	return 0;
+}
+
+static int break_INTR_GP_NO_ERROR_CODE(void)
+{
+	WR(VM_ENTRY_INTERRUPTION_INFORMATION, INTR_VALID | INTR_TYPE(INTR_TYPE_HW_EXCEPTION) | VECTOR_GP);
+	return 0;
+}
+
+static int break_INTR_ERROR_CODE_BIT15(void)
+{
+	WR(VM_ENTRY_INTERRUPTION_INFORMATION,
+	   INTR_VALID | INTR_DELIVER_ERROR | INTR_TYPE(INTR_TYPE_HW_EXCEPTION) | VECTOR_GP);
+	WR(VM_ENTRY_EXCEPTION_ERROR_CODE, 1u << 15);
+	return 0;
+}
+
+static int break_INTR_SOFT_LENGTH_16(void)
+{
+	WR(VM_ENTRY_INTERRUPTION_INFORMATION, INTR_VALID | INTR_TYPE(INTR_TYPE_SW_INTERRUPT) | 0x80);
+	WR(VM_ENTRY_INSTRUCTION_LENGTH, 16);
+	return 0;
+}
+
+/* --- Host state ----------------------------------------------------------- */
+
+static int break_HOST_CR0_PE_CLEAR(void) { CLR(HOST_CR0, CPU_CR0_PE); return 0; }
+static int break_HOST_CR4_VMXE_CLEAR(void) { CLR(HOST_CR4, CPU_CR4_VMXE); return 0; }
+static int break_HOST_CR3_BEYOND_WIDTH(void) { WR(HOST_CR3, beyond_width(RD(HOST_CR3))); return 0; }
+static int break_HOST_CS_RPL3(void) { SET(HOST_CS_SELECTOR, 3); return 0; }
+static int break_HOST_SS_TI(void) { SET(HOST_SS_SELECTOR, SEL_TI); return 0; }
+static int break_HOST_CS_ZERO(void) { WR(HOST_CS_SELECTOR, 0); return 0; }
+static int break_HOST_TR_ZERO(void) { WR(HOST_TR_SELECTOR, 0); return 0; }
+static int break_HOST_FS_BASE_NONCANONICAL(void) { WR(HOST_FS_BASE, NONCANONICAL); return 0; }
+static int break_HOST_GS_BASE_NONCANONICAL(void) { WR(HOST_GS_BASE, NONCANONICAL); return 0; }
+static int break_HOST_GDTR_BASE_NONCANONICAL(void) { WR(HOST_GDTR_BASE, NONCANONICAL); return 0; }
+static int break_HOST_IDTR_BASE_NONCANONICAL(void) { WR(HOST_IDTR_BASE, NONCANONICAL); return 0; }
+static int break_HOST_TR_BASE_NONCANONICAL(void) { WR(HOST_TR_BASE, NONCANONICAL); return 0; }
+static int break_HOST_SYSENTER_ESP_NONCANONICAL(void) { WR(HOST_IA32_SYSENTER_ESP, NONCANONICAL); return 0; }
+static int break_HOST_SYSENTER_EIP_NONCANONICAL(void) { WR(HOST_IA32_SYSENTER_EIP, NONCANONICAL); return 0; }
+static int break_HOST_ADDRESS_SPACE_32(void) { CLR(PRIMARY_VM_EXIT_CONTROLS, VMX_EXIT_HOST_ADDRESS_SPACE_SIZE); return 0; }
+static int break_HOST_CR4_PAE_CLEAR(void) { CLR(HOST_CR4, CPU_CR4_PAE); return 0; }
+
+static int break_HOST_RIP_NONCANONICAL(void) { WR(HOST_RIP, NONCANONICAL); return 0; }
+
+static int break_HOST_PAT_TYPE2(void)
+{
+	if (!vmentry_allowed(VMX_WORD_EXIT, VMX_EXIT_LOAD_IA32_PAT))
+		return vmentry_not_applicable("no \"load IA32_PAT\" VM-exit control");
+	WR(HOST_IA32_PAT, PAT_WITH_TYPE2);
+	SET(PRIMARY_VM_EXIT_CONTROLS, VMX_EXIT_LOAD_IA32_PAT);
+	return 0;
+}
+
+static int break_HOST_EFER_LMA_CLEAR(void)
+{
+	if (!vmentry_allowed(VMX_WORD_EXIT, VMX_EXIT_LOAD_IA32_EFER))
+		return vmentry_not_applicable("no \"load IA32_EFER\" VM-exit control");
+	WR(HOST_IA32_EFER, 0);
+	SET(PRIMARY_VM_EXIT_CONTROLS, VMX_EXIT_LOAD_IA32_EFER);
+	return 0;
+}
+
+/* --- Guest state ---------------------------------------------------------- */
+
+static int break_GUEST_CR0_PE_CLEAR(void) { CLR(GUEST_CR0, CPU_CR0_PE); return 0; }
+static int break_GUEST_CR4_VMXE_CLEAR(void) { CLR(GUEST_CR4, CPU_CR4_VMXE); return 0; }
+static int break_GUEST_CR4_PAE_CLEAR(void) { CLR(GUEST_CR4, CPU_CR4_PAE); return 0; }
+static int break_GUEST_CR3_BEYOND_WIDTH(void) { WR(GUEST_CR3, beyond_width(RD(GUEST_CR3))); return 0; }
+
+static int load_debug_controls(void)
+{
+	if (!vmentry_allowed(VMX_WORD_ENTRY, VMX_ENTRY_LOAD_DEBUG_CONTROLS))
+		return vmentry_not_applicable("no \"load debug controls\" VM-entry control");
+	SET(VM_ENTRY_CONTROLS, VMX_ENTRY_LOAD_DEBUG_CONTROLS);
+	return 0;
+}
+
+static int break_GUEST_DR7_UPPER(void)
+{
+	WR(GUEST_DR7, DR7_INIT | (1ull << 32));
+	return load_debug_controls();
+}
+
+static int break_GUEST_DEBUGCTL_RESERVED(void)
+{
+	WR(GUEST_IA32_DEBUGCTL, 1u << 2);       /* bits 5:2 are reserved */
+	return load_debug_controls();
+}
+
+static int break_GUEST_SYSENTER_ESP_NONCANONICAL(void) { WR(GUEST_IA32_SYSENTER_ESP, NONCANONICAL); return 0; }
+
+static int break_GUEST_PAT_TYPE2(void)
+{
+	if (!vmentry_allowed(VMX_WORD_ENTRY, VMX_ENTRY_LOAD_IA32_PAT))
+		return vmentry_not_applicable("no \"load IA32_PAT\" VM-entry control");
+	WR(GUEST_IA32_PAT, PAT_WITH_TYPE2);
+	SET(VM_ENTRY_CONTROLS, VMX_ENTRY_LOAD_IA32_PAT);
+	return 0;
+}
+
+static int break_GUEST_EFER_LMA_CLEAR(void)
+{
+	if (!vmentry_allowed(VMX_WORD_ENTRY, VMX_ENTRY_LOAD_IA32_EFER))
+		return vmentry_not_applicable("no \"load IA32_EFER\" VM-entry control");
+	WR(GUEST_IA32_EFER, CPU_EFER_LME);      /* LMA = 0 in an IA-32e guest */
+	SET(VM_ENTRY_CONTROLS, VMX_ENTRY_LOAD_IA32_EFER);
+	return 0;
+}
+
+static int break_GUEST_RFLAGS_BIT1_CLEAR(void) { WR(GUEST_RFLAGS, 0); return 0; }
+static int break_GUEST_RFLAGS_BIT3_SET(void) { SET(GUEST_RFLAGS, 1u << 3); return 0; }
+static int break_GUEST_RFLAGS_VM_IA32E(void) { SET(GUEST_RFLAGS, CPU_RFLAGS_VM); return 0; }
+static int break_GUEST_RIP_NONCANONICAL(void) { WR(GUEST_RIP, NONCANONICAL); return 0; }
+static int break_GUEST_ACTIVITY_4(void) { WR(GUEST_ACTIVITY_STATE, 4); return 0; }
+static int break_GUEST_INTR_RESERVED_BIT8(void) { WR(GUEST_INTERRUPTIBILITY_STATE, 1u << 8); return 0; }
+
+static int break_GUEST_INTR_STI_MOV_SS(void)
+{
+	SET(GUEST_RFLAGS, CPU_RFLAGS_IF);       /* so that only the pair is wrong */
+	WR(GUEST_INTERRUPTIBILITY_STATE, BLOCK_STI | BLOCK_MOV_SS);
+	return 0;
+}
+
+static int break_GUEST_INTR_STI_IF0(void) { WR(GUEST_INTERRUPTIBILITY_STATE, BLOCK_STI); return 0; }
+static int break_GUEST_PENDING_DBG_BIT4(void) { WR(GUEST_PENDING_DEBUG_EXCEPTIONS, 1u << 4); return 0; }
+static int break_GUEST_LINK_POINTER_UNALIGNED(void) { WR(VMCS_LINK_POINTER, 1); return 0; }
+static int break_GUEST_LINK_POINTER_CURRENT(void) { WR(VMCS_LINK_POINTER, env.vmcs_phys); return 0; }
+
+static int break_GUEST_TR_TYPE_AVAILABLE(void)
+{
+	WR(GUEST_TR_ACCESS_RIGHTS, AR_TYPE_TSS_AVAILABLE | AR_P);
+	return 0;
+}
+
+static int break_GUEST_TR_TI(void) { SET(GUEST_TR_SELECTOR, SEL_TI); return 0; }
+static int break_GUEST_TR_UNUSABLE(void) { SET(GUEST_TR_ACCESS_RIGHTS, AR_UNUSABLE); return 0; }
+static int break_GUEST_TR_NOT_PRESENT(void) { CLR(GUEST_TR_ACCESS_RIGHTS, AR_P); return 0; }
+
+static int break_GUEST_CS_TYPE_DATA(void)
+{
+	WR(GUEST_CS_ACCESS_RIGHTS, (AR_CODE64 & ~0xFu) | AR_TYPE_DATA_RW_ACCESSED);
+	return 0;
+}
+
+static int break_GUEST_SS_TYPE_CODE(void)
+{
+	WR(GUEST_SS_ACCESS_RIGHTS, (AR_DATA & ~0xFu) | AR_TYPE_CODE_XR_ACCESSED);
+	return 0;
+}
+
+static int break_GUEST_SS_DPL3(void) { SET(GUEST_SS_ACCESS_RIGHTS, AR_DPL(3)); return 0; }
+static int break_GUEST_SS_RPL3(void) { SET(GUEST_SS_SELECTOR, 3); return 0; }
+static int break_GUEST_DS_NOT_ACCESSED(void) { CLR(GUEST_DS_ACCESS_RIGHTS, 1u); return 0; }
+static int break_GUEST_DS_NOT_PRESENT(void) { CLR(GUEST_DS_ACCESS_RIGHTS, AR_P); return 0; }
+static int break_GUEST_DS_RPL3_DPL0(void) { SET(GUEST_DS_SELECTOR, 3); return 0; }
+static int break_GUEST_CS_S_CLEAR(void) { CLR(GUEST_CS_ACCESS_RIGHTS, AR_S); return 0; }
+static int break_GUEST_DS_AR_BIT8(void) { SET(GUEST_DS_ACCESS_RIGHTS, 1u << 8); return 0; }
+
+static int break_GUEST_DS_UNUSABLE_GARBAGE(void)
+{
+	/* An unusable segment's other rights are not checked (SDM 26.3.1.2):
+	 * type 0, not present, reserved bit 8 set, G without limit 11:0. */
+	WR(GUEST_DS_ACCESS_RIGHTS, AR_UNUSABLE | (1u << 8) | AR_G);
+	WR(GUEST_DS_LIMIT, 0);
+	return 0;
+}
+
+static int break_GUEST_DS_LIMIT_G0(void) { CLR(GUEST_DS_ACCESS_RIGHTS, AR_G); return 0; }
+static int break_GUEST_CS_L_DB(void) { SET(GUEST_CS_ACCESS_RIGHTS, AR_DB); return 0; }
+static int break_GUEST_GDTR_LIMIT_64K(void) { WR(GUEST_GDTR_LIMIT, 0x10000); return 0; }
+static int break_GUEST_GDTR_BASE_NONCANONICAL(void) { WR(GUEST_GDTR_BASE, NONCANONICAL); return 0; }
+static int break_GUEST_FS_BASE_NONCANONICAL(void) { WR(GUEST_FS_BASE, NONCANONICAL); return 0; }
+
+/* A usable LDTR: the valid VMCS has none, so these describe one in the
+ * scratch page (its contents do not matter to the checks). */
+static void usable_ldtr(uint32_t type, uint32_t selector)
+{
+	WR(GUEST_LDTR_SELECTOR, selector);
+	WR(GUEST_LDTR_BASE, scratch());
+	WR(GUEST_LDTR_LIMIT, 0xFF);
+	WR(GUEST_LDTR_ACCESS_RIGHTS, type | AR_P);
+}
+
+static int break_GUEST_LDTR_TYPE3(void) { usable_ldtr(AR_TYPE_DATA_RW_ACCESSED, 0x28); return 0; }
+static int break_GUEST_LDTR_TI(void) { usable_ldtr(AR_TYPE_LDT, 0x28 | SEL_TI); return 0; }
+
+/* --- lab04: virtual-8086 guest ------------------------------------------- */
+
+static int break_V86_VALID(void) { vmentry_make_v86_guest(); return 0; }
+static int break_V86_ES_BASE(void) { vmentry_make_v86_guest(); WR(GUEST_ES_BASE, 0x20000); return 0; }
+static int break_V86_SS_LIMIT(void) { vmentry_make_v86_guest(); WR(GUEST_SS_LIMIT, 0x1FFFF); return 0; }
+static int break_V86_DS_AR(void) { vmentry_make_v86_guest(); WR(GUEST_DS_ACCESS_RIGHTS, AR_TYPE_DATA_RW_ACCESSED | AR_S | AR_P); return 0; }
+
+/* --- 26.4 MSR loading ----------------------------------------------------- */
+
+static int break_ENTRY_MSR_LOAD_RESERVED(void)
+{
+	/* One entry whose first quadword has bit 32 set (bits 63:32 reserved). */
+	uint64_t *area = env.scratch;
+	area[0] = 1ull << 32;
+	area[1] = 0;
+	WR(VM_ENTRY_MSR_LOAD_ADDRESS, scratch());
+	WR(VM_ENTRY_MSR_LOAD_COUNT, 1);
+	return 0;
+}

@@ -1,0 +1,95 @@
+/*
+ * vmentry.h - shared between the VM-entry differential test's setup
+ * (vmentry.c) and its breakages (cases.c).
+ *
+ * Runs in: bare metal, 64-bit ring 0, VMX root operation (tests/vmentry).
+ */
+#ifndef VMENTRY_H
+#define VMENTRY_H
+
+#include "rt.h"
+#include "rt_vmx.h"
+#include "vmx/controls.h"
+#include "vmx/cpu_bits.h"
+#include "vmx/fields.h"
+#include "vmx/msrs.h"
+
+/* Guest access rights (SDM 24.4.1, table 24-2) built from named bits. */
+#define AR_TYPE_DATA_RW_ACCESSED   0x3     /* read/write data, accessed */
+#define AR_TYPE_CODE_XR_ACCESSED   0xB     /* execute/read code, accessed */
+#define AR_TYPE_TSS_AVAILABLE      0x9     /* 32/64-bit TSS, available */
+#define AR_TYPE_TSS_BUSY           0xB     /* 32/64-bit TSS, busy */
+#define AR_TYPE_LDT                0x2
+#define AR_S                       (1u << 4)       /* code or data segment */
+#define AR_DPL(n)                  ((uint32_t)(n) << 5)
+#define AR_P                       (1u << 7)       /* present */
+#define AR_L                       (1u << 13)      /* 64-bit code */
+#define AR_DB                      (1u << 14)      /* default size 32 bits */
+#define AR_G                       (1u << 15)      /* limit in 4-KiB units */
+#define AR_UNUSABLE                (1u << 16)
+#define AR_CODE64  (AR_TYPE_CODE_XR_ACCESSED | AR_S | AR_P | AR_L | AR_G)
+#define AR_DATA    (AR_TYPE_DATA_RW_ACCESSED | AR_S | AR_P | AR_DB | AR_G)
+#define AR_TSS_BUSY (AR_TYPE_TSS_BUSY | AR_P)
+#define AR_V86     (AR_TYPE_DATA_RW_ACCESSED | AR_S | AR_DPL(3) | AR_P)   /* 0xF3 */
+#define SEL_TI     (1u << 2)                       /* selector: LDT */
+#define TSS64_LIMIT 0x67                           /* 104-byte TSS (SDM 3A 8.7) */
+#define V86_SELECTOR 0x1000                        /* the v8086 guest runs at 1000:0000 */
+#define RFLAGS_FIXED1 (1ull << 1)                  /* RFLAGS bit 1 is always 1 */
+#define DR7_INIT    0x400                          /* DR7 after reset: bit 10 is 1 */
+#define NONCANONICAL 0x0000800000000000ull         /* bit 47 set, 63:48 clear */
+
+/* What the breakages need to know about the machine and the valid VMCS. */
+struct vmentry_env {
+	uint64_t basic;                 /* IA32_VMX_BASIC */
+	uint64_t cap[VMX_WORD_COUNT];   /* capability MSR of each control word
+					   (the TRUE_ one when it exists), 0 if absent */
+	uint64_t misc;                  /* IA32_VMX_MISC */
+	unsigned int phys_bits;         /* MAXPHYADDR (CPUID.80000008H:EAX[7:0]) */
+	uint64_t vmcs_phys;             /* the current VMCS */
+	void *scratch;                  /* a zeroed 4-KiB page for bitmaps and MSR areas */
+	void *zero_page;                /* a zeroed page: the virtual-8086 guest's CR3 */
+};
+
+extern struct vmentry_env env;
+
+/* VMREAD/VMWRITE of any width that stop the run with a message on failure
+ * (a breakage that cannot be written would make the case meaningless). */
+uint64_t vmentry_read(uint32_t field, const char *name);
+void vmentry_write(uint32_t field, const char *name, uint64_t value);
+#define RD(field)        vmentry_read(VMCS_##field, #field)
+#define WR(field, value) vmentry_write(VMCS_##field, #field, (value))
+#define SET(field, bits) WR(field, RD(field) | (uint64_t)(bits))
+#define CLR(field, bits) WR(field, RD(field) & ~(uint64_t)(bits))
+
+/* A control word's value adjusted to its capability MSR: required bits
+ * set, unsupported bits cleared (SDM A.3-A.5). */
+uint32_t vmentry_adjust(enum vmx_control_word word, uint32_t value);
+
+/* The control bit of `word` that must be 1 (allowed-0 setting 1), or that
+ * must be 0 (allowed-1 setting 0); -1 when there is none. */
+int vmentry_required1_bit(enum vmx_control_word word);
+int vmentry_required0_bit(enum vmx_control_word word);
+
+/* 1 if the CPU lets `mask` be 1 in control word `word`. */
+int vmentry_allowed(enum vmx_control_word word, uint64_t mask);
+
+/* Turn the 64-bit guest of the valid VMCS into a virtual-8086 guest that
+ * passes every check (lab04's rules). */
+void vmentry_make_v86_guest(void);
+
+/* The breakages (cases.c): case 0 is "nothing broken". Each break_*()
+ * returns 0 after changing the VMCS, or prints why it cannot apply on this
+ * CPU and returns -1. */
+struct vmentry_case {
+	const char *name;
+	const char *rule;
+	const char *what;
+	int (*apply)(void);
+};
+extern const struct vmentry_case vmentry_cases[];
+extern const int vmentry_case_count;
+
+/* Print `case: not applicable: <why>` and return -1. */
+int vmentry_not_applicable(const char *why);
+
+#endif /* VMENTRY_H */
