@@ -42,7 +42,13 @@ VGABIOS_CANDIDATES = ("/usr/share/vgabios/vgabios.bin",
                       "/usr/share/bochs/VGABIOS-lgpl-latest")
 
 DEFAULT_CPU = "corei7_haswell_4770"
-DEFAULT_TICKS = 1_500_000_000   # about 25 s of emulated work at 60 M instr/s
+DEFAULT_TICKS = 1_500_000_000   # about 25 s of wall time: Bochs runs ~60 M instr/s here
+# Emulated instructions per emulated second. With `clock: sync=none` emulated
+# time is derived from the instruction count, so this only sets how many
+# instructions a timed wait costs: the BIOS waits ~11 ms of emulated time per
+# floppy sector, 0.65 M instructions at 60 M ips but 0.11 M at 10 M ips
+# (a 140 KiB payload boots in ~0.5 s instead of ~1.1 s).
+DEFAULT_IPS = 10_000_000
 SERIAL_CAP = 1 << 20            # bytes of COM1 output kept before a run is stopped
 
 _names_lock = threading.Lock()
@@ -129,7 +135,7 @@ def _vgabios():
     raise EmulatorMissing("no VGA BIOS image (%s); run `make deps`" % " or ".join(VGABIOS_CANDIDATES))
 
 
-def bochsrc_text(cpu, boot, image_name, megs=256, extra=(), interactive=False):
+def bochsrc_text(cpu, boot, image_name, megs=256, extra=(), interactive=False, ips=DEFAULT_IPS):
     """The bochsrc for one run; paths are relative to the run folder."""
     if boot == "floppy":
         media = ["floppya: 1_44=%s, status=inserted" % image_name, "boot: floppy"]
@@ -144,7 +150,7 @@ def bochsrc_text(cpu, boot, image_name, megs=256, extra=(), interactive=False):
         "megs: %d" % megs,
         # reset_on_triple_fault=0 + panic=fatal: a triple fault ends the run
         # with a log line instead of rebooting into the BIOS forever.
-        "cpu: model=%s, count=1, ips=60000000, reset_on_triple_fault=0, ignore_bad_msrs=1" % cpu,
+        "cpu: model=%s, count=1, ips=%d, reset_on_triple_fault=0, ignore_bad_msrs=1" % (cpu, ips),
         "romimage: file=%s" % BIOS,
         "vgaromimage: file=%s" % _vgabios(),
         *media,
@@ -200,7 +206,7 @@ def _wait(proc, run, timeout, serial_path, echo, cap=SERIAL_CAP):
 
 def run_bochs(image, cpu=DEFAULT_CPU, name=None, timeout=30, ticks=DEFAULT_TICKS,
               boot="floppy", megs=256, rc_extra=(), bochsrc_extra=(), echo=False,
-              results=None, serial_cap=SERIAL_CAP):
+              results=None, serial_cap=SERIAL_CAP, ips=DEFAULT_IPS):
     """Boot `image` in Bochs headless and return a Run.
 
     image     floppy image (boot="floppy") or ISO (boot="cdrom")
@@ -209,6 +215,7 @@ def run_bochs(image, cpu=DEFAULT_CPU, name=None, timeout=30, ticks=DEFAULT_TICKS
     ticks     emulated-instruction watchdog (None: no watchdog)
     rc_extra  debugger commands run before `c` (e.g. ["vmexitbp"])
     echo      copy COM1 to our stdout as it arrives (for `make run`)
+    ips       emulated instructions per emulated second (see DEFAULT_IPS)
     serial_cap  bytes of COM1 output after which the run is stopped (Bochs
               paces the UART at 115200 baud in emulated time: ~11 KB/s of
               emulated time, so 1 MiB takes ~90 s of wall time)
@@ -226,7 +233,7 @@ def run_bochs(image, cpu=DEFAULT_CPU, name=None, timeout=30, ticks=DEFAULT_TICKS
         else:
             os.symlink(os.path.abspath(image), os.path.join(d, disk))
         with open(os.path.join(d, "bochsrc"), "w") as f:
-            f.write(bochsrc_text(cpu, boot, disk, megs, bochsrc_extra))
+            f.write(bochsrc_text(cpu, boot, disk, megs, bochsrc_extra, ips=ips))
         rc = list(rc_extra)
         if ticks:
             rc.append("sba %d" % ticks)
