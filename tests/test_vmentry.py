@@ -16,8 +16,10 @@ did (`outcome: ...`). A case agrees when
       as evidence for every refusal.
 
 A case marked MISSES in cases.def is an SDM rule that Bochs 2.7 does not
-check: the checker must still name it, Bochs must launch the guest, and the
-case does not count towards the 30 required agreeing cases.
+check: the checker must still name it and Bochs must launch the guest. A
+case marked DIFFERS is one Bochs refuses, but not the way the SDM says (a
+different error or exit). Neither counts towards the 30 required agreeing
+cases, and each fails when Bochs stops behaving as marked.
 
 The last test prints the table `case | rule named | Bochs outcome | agree`
 and writes it to results/vmentry/table.txt (with the Bochs log lines).
@@ -42,7 +44,7 @@ RESULTS_DIR = os.path.join(emu.RESULTS, "vmentry")
 
 def load_cases():
     """[(number, name, rule, bochs, what)] from cases.def; 0 is the valid VMCS."""
-    rx = re.compile(r'^VMENTRY_CASE\(\s*(\w+),\s*"(\w+)",\s*(CHECKS|MISSES),\s*"([^"]*)"\)\s*$')
+    rx = re.compile(r'^VMENTRY_CASE\(\s*(\w+),\s*"(\w+)",\s*(CHECKS|MISSES|DIFFERS),\s*"([^"]*)"\)\s*$')
     cases = [(0, "VALID", "NONE", "CHECKS", "nothing broken (the control case)")]
     with open(CASES_DEF) as f:
         for line in f:
@@ -126,9 +128,12 @@ def judge(case, r):
     if bochs == "CHECKS":
         bochs_ok = same_outcome(r["expected"], r["outcome"]) and \
             (not refused or bool(r["bochs_lines"]))
-    else:   # MISSES: the checker says "refuse", Bochs launches anyway
+    elif bochs == "MISSES":     # the checker says "refuse", Bochs launches anyway
         bochs_ok = r["expected"] not in (None, "launched") and not refused \
             and r["outcome"] is not None
+    else:                       # DIFFERS: both refuse, differently, Bochs says why
+        bochs_ok = r["expected"] not in (None, "launched") and refused \
+            and not same_outcome(r["expected"], r["outcome"]) and bool(r["bochs_lines"])
     r["case"] = case
     r["checker_ok"], r["bochs_ok"] = checker_ok, bochs_ok
     r["agree"] = checker_ok and bochs_ok and r["not_applicable"] is None
@@ -219,9 +224,10 @@ def register(case):
                 raise TestFailure("checker expected `%s`, Bochs did `%s` (Bochs log: %s)%s"
                                   % (r["expected"], r["outcome"],
                                      " / ".join(r["bochs_lines"]) or "no VMFAIL/VMENTER line", where))
-            raise TestFailure("marked MISSES (Bochs does not check this) but Bochs did `%s`"
-                              " (log: %s): update cases.def%s"
-                              % (r["outcome"], " / ".join(r["bochs_lines"]) or "-", where))
+            raise TestFailure("marked %s in cases.def, but the checker expected `%s` and Bochs did"
+                              " `%s` (log: %s): update cases.def%s"
+                              % (bochs, r["expected"], r["outcome"],
+                                 " / ".join(r["bochs_lines"]) or "-", where))
 
 
 for _c in CASES:
@@ -241,6 +247,8 @@ def table_lines(results):
             agree = "n/a"
         elif bochs == "MISSES":
             agree = "Bochs does not check this" if r["agree"] else "no"
+        elif bochs == "DIFFERS":
+            agree = "Bochs refuses differently" if r["agree"] else "no"
         else:
             agree = "yes" if r["agree"] else "no"
         log = r["bochs_lines"][0] if r["bochs_lines"] else "-"
@@ -265,12 +273,14 @@ def _():
     counted = [n for n, _, rule, bochs, _ in CASES
                if bochs == "CHECKS" and rule != "NONE" and results[n]["agree"]]
     misses = [n for n, _, _, bochs, _ in CASES if bochs == "MISSES"]
+    differs = [n for n, _, _, bochs, _ in CASES if bochs == "DIFFERS"]
     bad = [(n, name) for n, name, _, _, _ in CASES
            if not results[n]["agree"] and not results[n]["not_applicable"]]
     wall = max(e for _, e in spans) - min(s for s, _ in spans)
     summary = ("%d cases: %d agree and count (Bochs checks the rule), %d marked "
-               "\"Bochs does not check this\", %d disagree; Bochs runs spanned %.1f s wall"
-               % (len(CASES), len(counted), len(misses), len(bad), wall))
+               "\"Bochs does not check this\", %d \"Bochs refuses differently\", %d disagree; "
+               "Bochs runs spanned %.1f s wall"
+               % (len(CASES), len(counted), len(misses), len(differs), len(bad), wall))
     os.makedirs(RESULTS_DIR, exist_ok=True)
     with open(os.path.join(RESULTS_DIR, "table.txt"), "w") as f:
         f.write("VM-entry differential test: common/vmcheck vs Bochs (%s)\n" % CPU)

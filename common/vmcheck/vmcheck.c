@@ -36,6 +36,7 @@
 #include "vmcheck.h"
 
 #include "rt.h"                 /* printf, rdmsr, cpuid */
+#include "rt_vmx.h"             /* vmread, vmptrst */
 #include "vmx/controls.h"       /* VMX_<WORD>_<BIT> control masks */
 #include "vmx/cpu_bits.h"       /* CPU_<REG>_<BIT> masks */
 #include "vmx/exit_reasons.h"   /* VMX_EXIT_REASON_<NAME> */
@@ -46,25 +47,21 @@
 typedef vmx_u64 vmcheck_u64;
 typedef vmx_u32 vmcheck_u32;
 
-/* VMREAD that reports failure (CF or ZF set) instead of returning garbage:
- * a field the CPU lacks gives VMfailValid, error 12. Returns 0 on success. */
+/* VMREAD of a field the CPU lacks fails (VMfailValid, error 12): 0 on success. */
 static int vmcheck_vmread(vmx_u32 field, vmx_u64 *value)
 {
-	vmx_u64 v;
-	unsigned char failed;
+	uint64_t v = 0;
+	int failed = vmread(field, &v) != VMX_SUCCEED;
 
-	__asm__ volatile("vmread %2, %0\n\tsetbe %1"
-			 : "=r"(v), "=qm"(failed) : "r"((vmx_u64)field) : "cc");
 	*value = v;
 	return failed;
 }
 
-/* VMPTRST: the physical address of the current VMCS. */
 static vmx_u64 vmcheck_vmptrst(void)
 {
-	vmx_u64 pa = ~0ull;
+	uint64_t pa = ~0ull;
 
-	__asm__ volatile("vmptrst %0" : "=m"(pa) : : "memory");
+	vmptrst(&pa);
 	return pa;
 }
 

@@ -44,6 +44,7 @@ static uint64_t scratch(void) { return (uint64_t)(uintptr_t)env.scratch; }
 /* Activity state and interruptibility bits (SDM 24.4.2). */
 #define BLOCK_STI    (1u << 0)
 #define BLOCK_MOV_SS (1u << 1)
+#define BLOCK_SMI    (1u << 2)
 
 /* --- Control fields ------------------------------------------------------- */
 
@@ -106,6 +107,76 @@ static int break_UNRESTRICTED_NO_EPT(void)
 	if (!vmentry_allowed(VMX_WORD_PROC2, VMX_PROC2_UNRESTRICTED_GUEST))
 		return vmentry_not_applicable("no unrestricted guest");
 	return use_secondary(VMX_PROC2_UNRESTRICTED_GUEST);
+}
+
+static int break_TPR_SHADOW_UNALIGNED(void)
+{
+	if (!vmentry_allowed(VMX_WORD_PROC, VMX_PROC_USE_TPR_SHADOW))
+		return vmentry_not_applicable("no TPR shadow");
+	WR(VIRTUAL_APIC_ADDRESS, scratch() + 0x10);
+	WR(TPR_THRESHOLD, 0);
+	SET(PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, VMX_PROC_USE_TPR_SHADOW);
+	return 0;
+}
+
+static int break_TPR_THRESHOLD_16(void)
+{
+	if (!vmentry_allowed(VMX_WORD_PROC, VMX_PROC_USE_TPR_SHADOW))
+		return vmentry_not_applicable("no TPR shadow");
+	WR(VIRTUAL_APIC_ADDRESS, scratch());
+	WR(TPR_THRESHOLD, 16);                  /* bits 31:4 must be 0 */
+	SET(PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, VMX_PROC_USE_TPR_SHADOW);
+	return 0;
+}
+
+static int break_APIC_ACCESS_UNALIGNED(void)
+{
+	if (!vmentry_allowed(VMX_WORD_PROC2, VMX_PROC2_VIRTUALIZE_APIC_ACCESSES))
+		return vmentry_not_applicable("no \"virtualize APIC accesses\"");
+	WR(APIC_ACCESS_ADDRESS, scratch() + 0x10);
+	return use_secondary(VMX_PROC2_VIRTUALIZE_APIC_ACCESSES);
+}
+
+static int break_X2APIC_NO_TPR_SHADOW(void)
+{
+	if (!vmentry_allowed(VMX_WORD_PROC2, VMX_PROC2_VIRTUALIZE_X2APIC_MODE))
+		return vmentry_not_applicable("no \"virtualize x2APIC mode\"");
+	CLR(PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, VMX_PROC_USE_TPR_SHADOW);
+	return use_secondary(VMX_PROC2_VIRTUALIZE_X2APIC_MODE);
+}
+
+/* EPTP (SDM 24.6.11): bits 2:0 memory type (6 = WB), bits 5:3 page-walk
+ * length minus 1 (must be 3: four levels). */
+#define EPTP_MEMORY_TYPE_WB 6
+#define EPTP_WALK_LENGTH(n) ((uint64_t)((n) - 1) << 3)
+
+static int break_EPTP_WALK_LENGTH_2(void)
+{
+	if (!vmentry_allowed(VMX_WORD_PROC2, VMX_PROC2_ENABLE_EPT))
+		return vmentry_not_applicable("no EPT");
+	WR(EPT_POINTER, scratch() | EPTP_MEMORY_TYPE_WB | EPTP_WALK_LENGTH(2));
+	return use_secondary(VMX_PROC2_ENABLE_EPT);
+}
+
+static int break_EXIT_MSR_LOAD_UNALIGNED(void)
+{
+	WR(VM_EXIT_MSR_LOAD_ADDRESS, scratch() + 8);
+	WR(VM_EXIT_MSR_LOAD_COUNT, 1);
+	return 0;
+}
+
+static int break_ENTRY_TO_SMM(void)
+{
+	/* If the CPU does not even allow the bit, CTRL_ENTRY_REQUIRED0 is
+	 * named too; both are VMfailValid error 7. */
+	SET(VM_ENTRY_CONTROLS, VMX_ENTRY_ENTRY_TO_SMM);
+	return 0;
+}
+
+static int break_DEACTIVATE_DUAL_MONITOR(void)
+{
+	SET(VM_ENTRY_CONTROLS, VMX_ENTRY_DEACTIVATE_DUAL_MONITOR_TREATMENT);
+	return 0;
 }
 
 static int break_CR3_TARGET_COUNT_5(void)
@@ -372,12 +443,59 @@ static void usable_ldtr(uint32_t type, uint32_t selector)
 static int break_GUEST_LDTR_TYPE3(void) { usable_ldtr(AR_TYPE_DATA_RW_ACCESSED, 0x28); return 0; }
 static int break_GUEST_LDTR_TI(void) { usable_ldtr(AR_TYPE_LDT, 0x28 | SEL_TI); return 0; }
 
+static int break_GUEST_CS_BASE_UPPER(void) { WR(GUEST_CS_BASE, 1ull << 32); return 0; }
+static int break_GUEST_TR_BASE_NONCANONICAL(void) { WR(GUEST_TR_BASE, NONCANONICAL); return 0; }
+static int break_GUEST_IDTR_LIMIT_64K(void) { WR(GUEST_IDTR_LIMIT, 0x10000); return 0; }
+
+static int break_GUEST_CS_CONFORMING_DPL3(void)
+{
+	/* Type 15: execute/read, conforming, accessed. */
+	WR(GUEST_CS_ACCESS_RIGHTS, (AR_CODE64 & ~0xFu) | 0xF | AR_DPL(3));
+	return 0;
+}
+
+static int break_GUEST_SS_UNUSABLE_GARBAGE(void)
+{
+	/* A 64-bit guest may have an unusable SS (SDM 26.3.1.2); only its DPL
+	 * still counts (it must equal the RPL, 0 here). */
+	WR(GUEST_SS_ACCESS_RIGHTS, AR_UNUSABLE | (1u << 8) | AR_G);
+	WR(GUEST_SS_LIMIT, 0);
+	return 0;
+}
+
+static int break_GUEST_INJECT_IRQ_IF0(void)
+{
+	WR(VM_ENTRY_INTERRUPTION_INFORMATION, INTR_VALID | 0x20);       /* external interrupt 0x20 */
+	CLR(GUEST_RFLAGS, CPU_RFLAGS_IF);
+	return 0;
+}
+
+static int break_GUEST_INJECT_NMI_MOV_SS(void)
+{
+	WR(VM_ENTRY_INTERRUPTION_INFORMATION, INTR_VALID | INTR_TYPE(INTR_TYPE_NMI) | 2);
+	WR(GUEST_INTERRUPTIBILITY_STATE, BLOCK_MOV_SS);
+	return 0;
+}
+
+static int break_GUEST_INTR_SMI_BLOCKING(void) { WR(GUEST_INTERRUPTIBILITY_STATE, BLOCK_SMI); return 0; }
+
 /* --- lab04: virtual-8086 guest ------------------------------------------- */
 
 static int break_V86_VALID(void) { vmentry_make_v86_guest(); return 0; }
 static int break_V86_ES_BASE(void) { vmentry_make_v86_guest(); WR(GUEST_ES_BASE, 0x20000); return 0; }
 static int break_V86_SS_LIMIT(void) { vmentry_make_v86_guest(); WR(GUEST_SS_LIMIT, 0x1FFFF); return 0; }
 static int break_V86_DS_AR(void) { vmentry_make_v86_guest(); WR(GUEST_DS_ACCESS_RIGHTS, AR_TYPE_DATA_RW_ACCESSED | AR_S | AR_P); return 0; }
+
+static int break_V86_RIP_UPPER(void) { vmentry_make_v86_guest(); WR(GUEST_RIP, 1ull << 32); return 0; }
+
+static int break_V86_PCIDE(void)
+{
+	/* CR4.PCIDE needs CR4_FIXED1 to allow it; if not, the fixed-bits rule
+	 * is named too (same exit). */
+	vmentry_make_v86_guest();
+	SET(GUEST_CR4, CPU_CR4_PCIDE);
+	return 0;
+}
 
 /* --- 26.4 MSR loading ----------------------------------------------------- */
 
