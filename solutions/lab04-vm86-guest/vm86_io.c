@@ -71,8 +71,8 @@ int vm86_io_exit(const struct vmm_exit *e, struct vmm_gprs *g, struct vm86_io *i
 
 	vmx_u32 size_mask = io->size == 4 ? 0xFFFFFFFFu : (1u << (8 * io->size)) - 1;
 	if (io->string) {
-		printf("io: port 0x%x: string I/O (INS/OUTS) is not emulated here: guest stopped\n",
-		       io->port);
+		printf("exit: %s qualification 0x%llx port 0x%x string I/O (INS/OUTS): not emulated here, guest stopped\n",
+		       vmm_exit_name(e->basic), (unsigned long long)q, io->port);
 		return -1;
 	}
 
@@ -100,10 +100,12 @@ int vm86_io_exit(const struct vmm_exit *e, struct vmm_gprs *g, struct vm86_io *i
 	/* STARTER: return -1; */
 	/* END SOLUTION */
 
-	/* One line per exit: for IN the value the guest now has in AL/AX/EAX. */
+	/* One line per exit, the decoded qualification included; for IN the
+	 * value is what the guest now has in AL/AX/EAX. */
 	if (log)
-		printf("io: port 0x%x size %u %s%s value 0x%llx\n", io->port, io->size,
-		       io->in ? "in" : "out", io->immediate ? " (immediate port)" : " (port in DX)",
+		printf("exit: %s qualification 0x%llx port 0x%x %s size %u%s value 0x%llx\n",
+		       vmm_exit_name(e->basic), (unsigned long long)q, io->port,
+		       io->in ? "in" : "out", io->size, io->immediate ? " immediate" : "",
 		       (unsigned long long)(g->rax & size_mask));
 	return 0;
 }

@@ -29,7 +29,7 @@
  *   CR0 actual: / CR0 mask: / CR0 shadow: / CR0 expected:   before VMLAUNCH
  *   CR4 actual: / CR4 mask: / CR4 shadow: / CR4 expected:
  *   exit: NAME qualification 0x...                           every VM exit
- *   io: port ... / exception: vector ...                     decoded details
+ *   exception: vector ...                                    decoded details
  *   guest smsw: 0x........                                   printed by the guest
  *   exit count: NAME N ... exits: N                          the summary
  */
@@ -232,8 +232,8 @@ static void run_guest(const struct vm86_layout *m)
 		total++;
 		if (e.basic < RT_ARRAY_SIZE(count))
 			count[e.basic]++;
-		if (log || e.basic != VMX_EXIT_REASON_IO_INSTRUCTION)
-			vmm_exit_print(&e);
+		if (e.basic != VMX_EXIT_REASON_IO_INSTRUCTION)
+			vmm_exit_print(&e);     /* I/O exits: vm86_io_exit prints */
 
 		if (e.basic == VMX_EXIT_REASON_IO_INSTRUCTION) {
 			if (vm86_io_exit(&e, &g, &io, &st, log) != 0)
@@ -294,6 +294,10 @@ void lab_main(void)
 	 * Default guest CR0: the bits VMX operation fixes to 1 (PE, NE, PG on
 	 * every CPU without "unrestricted guest") plus ET. */
 	vm86_guest_build(&m);
+	printf("IA32_VMX_CR0_FIXED0: 0x%08llx (CR0 bits that must be 1)\n",
+	       (unsigned long long)rdmsr(IA32_VMX_CR0_FIXED0));
+	printf("IA32_VMX_CR0_FIXED1: 0x%08llx (CR0 bits that may be 1)\n",
+	       (unsigned long long)rdmsr(IA32_VMX_CR0_FIXED1));
 	guest_cr0 = LAB04_GIVEN(GUEST_CR0) ? LAB04_PARAM(GUEST_CR0)
 					   : rdmsr(IA32_VMX_CR0_FIXED0) | CPU_CR0_ET;
 	guest_cr4 = rdmsr(IA32_VMX_CR4_FIXED0);
