@@ -122,7 +122,7 @@ def cmd_grade(a):
 
 def cmd_task(a):
     try:
-        gradelib.grade(a.lab, a.source, a.work, a.results, a.kit, say=None)
+        gradelib.grade(a.lab, a.source, a.work, a.results, a.kit, say=None, template=a.template)
     except Exception as e:      # noqa: BLE001  a row must say what broke
         os.makedirs(a.results, exist_ok=True)
         with open(os.path.join(a.results, "error.txt"), "w") as f:
@@ -156,6 +156,8 @@ def grade_one(student, lab, src, a):
         return r
     cmd = [sys.executable, os.path.abspath(__file__), "--kit", a.kit, "task", "--lab", lab.number,
            "--source", src, "--work", work, "--results", res]
+    if a.templates.get(lab.number):
+        cmd += ["--template", a.templates[lab.number]]
     t0 = time.monotonic()
     # Every process of this grading carries the tag in its environment, so
     # that the ones it leaves behind (emulators run in their own sessions)
@@ -233,6 +235,15 @@ def cmd_class(a):
         return 2
     prepare(labs, a.kit)
     jobs = a.jobs or os.cpu_count() or 1
+    # One kit copy per lab, built once from the starter; each grading copies it.
+    a.templates = {}
+    for lab in labs:
+        t0 = time.monotonic()
+        d = os.path.join(a.work, ".template-lab%s" % lab.number)
+        gradelib.make_template(lab, d, a.kit)
+        a.templates[lab.number] = d
+        print("grade-class: lab%s kit built once from the starter in %.1f s" % (lab.number, time.monotonic() - t0),
+              flush=True)
     print("grade-class: %d students, lab%s, %d at a time; logs in %s/"
           % (len(students), ", lab".join(numbers), jobs, os.path.relpath(a.results)), flush=True)
 
@@ -273,6 +284,9 @@ def cmd_class(a):
     for t in threads:
         t.join()
     wall = time.monotonic() - t0
+    if not a.keep:
+        for d in a.templates.values():
+            shutil.rmtree(d, ignore_errors=True)
 
     os.makedirs(a.out, exist_ok=True)
     csv_path = os.path.join(a.out, "grades.csv")
@@ -320,6 +334,7 @@ def main(argv=None):
     t.add_argument("--source", required=True)
     t.add_argument("--work", required=True)
     t.add_argument("--results", required=True)
+    t.add_argument("--template")
     a = ap.parse_args(argv)
     a.kit = os.path.abspath(a.kit)
     if getattr(a, "lab", None) and not re.match(r"^\d\d$", a.lab):

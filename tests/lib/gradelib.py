@@ -484,19 +484,8 @@ def evaluate(check, lab, out):
 
 # --- Grading one lab ----------------------------------------------------------
 
-def grade(number, source, work, results, kit=TOP, say=print, lab=None):
-    """Grade lab NUMBER with the student files in SOURCE (None: the kit's own).
-
-    WORK is the scratch folder (the kit copy goes to WORK/kit), RESULTS keeps
-    the logs. SAY prints one line (None: silent). Returns the result dict
-    written to RESULTS/result.json.
-    """
-    say = say or (lambda *a: None)
-    lab = lab or load_lab(number, kit)
-    folder = lab_folder(number, kit)
-    shutil.rmtree(results, ignore_errors=True)
-    os.makedirs(results)
-    kitdir = os.path.join(work, "kit")
+def fresh_kit(lab, kitdir, kit=TOP):
+    """A fresh copy of KIT at KITDIR with the lab's shared build outputs linked in."""
     copy_kit(kitdir, kit)
     for sb in lab.shared_build:
         src = os.path.join(kit, sb)
@@ -505,6 +494,46 @@ def grade(number, source, work, results, kit=TOP, say=print, lab=None):
         if os.path.lexists(dst):
             shutil.rmtree(dst)
         os.symlink(src, dst)
+
+
+def make_template(lab, dest, kit=TOP):
+    """A kit copy with the lab built from its starter, to copy per submission.
+
+    The runtime, the generated headers and every object that does not depend
+    on the student's files are built once here; a submission's copy keeps
+    their times, its student files are newer, so its build recompiles only
+    those (about 0.4 s instead of several seconds). A failed build is fine:
+    the submission's build starts from whatever was made.
+    """
+    fresh_kit(lab, dest, kit)
+    log = os.path.join(dest, "build", "template.log")
+    os.makedirs(os.path.dirname(log), exist_ok=True)
+    run_make(dest, lab.build, lab.build_timeout, log)
+    for r in lab.runs:
+        if r.build:
+            run_make(dest, r.build, lab.build_timeout, log + "." + _safe(r.name))
+    return dest
+
+
+def grade(number, source, work, results, kit=TOP, say=print, lab=None, template=None):
+    """Grade lab NUMBER with the student files in SOURCE (None: the kit's own).
+
+    WORK is the scratch folder (the kit copy goes to WORK/kit), RESULTS keeps
+    the logs. SAY prints one line (None: silent). TEMPLATE, from
+    make_template(), is copied instead of the kit when given. Returns the
+    result dict written to RESULTS/result.json.
+    """
+    say = say or (lambda *a: None)
+    lab = lab or load_lab(number, kit)
+    folder = lab_folder(number, kit)
+    shutil.rmtree(results, ignore_errors=True)
+    os.makedirs(results)
+    kitdir = os.path.join(work, "kit")
+    if template:
+        shutil.rmtree(kitdir, ignore_errors=True)
+        shutil.copytree(template, kitdir, symlinks=True)
+    else:
+        fresh_kit(lab, kitdir, kit)
     labdir = os.path.join(kitdir, folder)
     files = take_files(lab, source, labdir, kitdir)
     result = {"lab": number, "folder": folder, "score": 0, "total": lab.total,
