@@ -277,10 +277,11 @@ def _():
     bad = [(n, name) for n, name, _, _, _ in CASES
            if not results[n]["agree"] and not results[n]["not_applicable"]]
     wall = max(e for _, e in spans) - min(s for s, _ in spans)
-    summary = ("%d cases: %d agree and count (Bochs checks the rule), %d marked "
+    rules = sorted({CASES[n][2] for n in counted})
+    summary = ("%d cases: %d agree and count (Bochs checks the rule; %d distinct rules), %d marked "
                "\"Bochs does not check this\", %d \"Bochs refuses differently\", %d disagree; "
                "Bochs runs spanned %.1f s wall"
-               % (len(CASES), len(counted), len(misses), len(differs), len(bad), wall))
+               % (len(CASES), len(counted), len(rules), len(misses), len(differs), len(bad), wall))
     os.makedirs(RESULTS_DIR, exist_ok=True)
     with open(os.path.join(RESULTS_DIR, "table.txt"), "w") as f:
         f.write("VM-entry differential test: common/vmcheck vs Bochs (%s)\n" % CPU)

@@ -1051,10 +1051,14 @@ static int guest_rip_upper(const struct vmcheck_state *s, struct vmcheck_finding
 	return !code64 && (V(GUEST_RIP) >> 32) && broken(f, IX_GUEST_RIP, V(GUEST_RIP));
 }
 
-static int guest_rip_canonical(const struct vmcheck_state *s, struct vmcheck_finding *f)
+/* Not "canonical": in 64-bit mode VM entry only wants bits 63:N identical
+ * (N = linear-address width), so RIP = 0000_8000_0000_0000H enters and the
+ * guest's first fetch faults instead (SDM 26.3.1.4). */
+static int guest_rip_high_bits(const struct vmcheck_state *s, struct vmcheck_finding *f)
 {
 	int code64 = ia32e_guest(s) && (ar(s, SEG_CS) & AR_L);
-	return code64 && !canonical(s, V(GUEST_RIP)) && broken(f, IX_GUEST_RIP, V(GUEST_RIP));
+	vmcheck_u64 high = s->lin_bits >= 64 ? 0 : V(GUEST_RIP) >> s->lin_bits;
+	return code64 && high != 0 && high != (~0ull >> s->lin_bits) && broken(f, IX_GUEST_RIP, V(GUEST_RIP));
 }
 
 /* RFLAGS bits 63:22, 15, 5 and 3 are reserved (SDM vol. 1 3.4.3). */
@@ -1305,7 +1309,7 @@ const struct vmcheck_rule vmcheck_rules[] = {
 	{ "GUEST_DTR_LIMIT", "26.3.1.3", "bits 31:16 of the guest GDTR and IDTR limits must be 0", GUEST, 0, guest_dtr_limit },
 	/* 26.3.1.4 guest RIP and RFLAGS */
 	{ "GUEST_RIP_UPPER", "26.3.1.4", "outside 64-bit mode (IA-32e guest with CS.L = 1), bits 63:32 of guest RIP must be 0", GUEST, 0, guest_rip_upper },
-	{ "GUEST_RIP_CANONICAL", "26.3.1.4", "in 64-bit mode, guest RIP must be canonical", GUEST, 0, guest_rip_canonical },
+	{ "GUEST_RIP_HIGH_BITS", "26.3.1.4", "in 64-bit mode (IA-32e guest with CS.L = 1), bits 63:N of guest RIP must be identical (N = linear-address width)", GUEST, 0, guest_rip_high_bits },
 	{ "GUEST_RFLAGS_RESERVED", "26.3.1.4", "guest RFLAGS bits 63:22, 15, 5 and 3 must be 0", GUEST, 0, guest_rflags_reserved },
 	{ "GUEST_RFLAGS_BIT1", "26.3.1.4", "guest RFLAGS bit 1 must be 1", GUEST, 0, guest_rflags_bit1 },
 	{ "GUEST_RFLAGS_VM", "26.3.1.4", "guest RFLAGS.VM must be 0 with \"IA-32e mode guest\" or CR0.PE = 0", GUEST, 0, guest_rflags_vm },

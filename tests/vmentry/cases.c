@@ -369,7 +369,8 @@ static int break_GUEST_EFER_LMA_CLEAR(void)
 static int break_GUEST_RFLAGS_BIT1_CLEAR(void) { WR(GUEST_RFLAGS, 0); return 0; }
 static int break_GUEST_RFLAGS_BIT3_SET(void) { SET(GUEST_RFLAGS, 1u << 3); return 0; }
 static int break_GUEST_RFLAGS_VM_IA32E(void) { SET(GUEST_RFLAGS, CPU_RFLAGS_VM); return 0; }
-static int break_GUEST_RIP_NONCANONICAL(void) { WR(GUEST_RIP, NONCANONICAL); return 0; }
+static int break_GUEST_RIP_BIT48(void) { WR(GUEST_RIP, 1ull << 48); return 0; }
+static int break_GUEST_RIP_BIT47(void) { WR(GUEST_RIP, NONCANONICAL); return 0; }
 static int break_GUEST_ACTIVITY_4(void) { WR(GUEST_ACTIVITY_STATE, 4); return 0; }
 static int break_GUEST_INTR_RESERVED_BIT8(void) { WR(GUEST_INTERRUPTIBILITY_STATE, 1u << 8); return 0; }
 
