@@ -486,6 +486,72 @@ def _():
         raise TestFailure("\n".join(problems))
 
 
+def real_bare_metal_lab():
+    """(number, lab, folder, file with lab_main) of the first real bare-metal lab
+    whose student files include lab_main; Skip when none has a grader yet."""
+    for n in gradelib.grader_numbers(TOP):
+        lab = gradelib.load_lab(n, TOP)
+        if not all(r.spec.kind == "bochs" for r in lab.runs):
+            continue
+        folder = gradelib.lab_folder(n, TOP)
+        for f in lab.files:
+            p = os.path.join(TOP, "solutions", folder, f)
+            if os.path.exists(p) and re.search(r"^void lab_main\(void\)\n\{\n", open(p).read(), re.M):
+                return n, lab, folder, f
+    raise Skip("no bare-metal lab grader with lab_main in a student file yet")
+
+
+@test("grading: a class on the first real bare-metal lab (complete, none, no compile, hang, "
+      "triple fault, forbidden Makefile)")
+def _():
+    n, lab, folder, main_file = real_bare_metal_lab()
+    sol = os.path.join(TOP, "solutions", folder)
+    root = scratch("real-class")
+    subs = os.path.join(root, "submissions")
+    marker = os.path.join(root, "MARKER-forbidden-file-ran")
+    entry = re.compile(r"^(void lab_main\(void\)\n\{\n)", re.M)
+    main_text = open(os.path.join(sol, main_file)).read()
+    bad_make = "%%:\n\ttouch %s\n" % marker
+
+    def student(name, edit=None, extra=None, copy=True):
+        d = os.path.join(subs, name, folder)
+        os.makedirs(d)
+        if copy:
+            for f in lab.files:
+                if os.path.exists(os.path.join(sol, f)):
+                    os.makedirs(os.path.dirname(os.path.join(d, f)), exist_ok=True)
+                    shutil.copy(os.path.join(sol, f), os.path.join(d, f))
+        if edit:
+            open(os.path.join(d, main_file), "w").write(edit)
+        for rel, text in (extra or {}).items():
+            open(os.path.join(d, rel), "w").write(text)
+
+    full = lab.total
+    expected = {"complete": full, "none": 0, "nocompile": 0, "hangs": 0, "triplefault": 0,
+                "forbidden": full}
+    student("complete")
+    os.makedirs(os.path.join(subs, "none"))
+    student("nocompile", edit=main_text + "\n#error this submission does not compile\n")
+    student("hangs", edit=entry.sub(r"\1\tfor (;;)\n\t\tasm volatile(\"pause\");\n", main_text, 1))
+    student("triplefault", edit=entry.sub(
+        r"\1\tstruct __attribute__((packed)) { unsigned short l; unsigned long b; } z = {0, 0};\n"
+        r"\tasm volatile(\"lidt %0; int3\" :: \"m\"(z));\n", main_text, 1))
+    student("forbidden", extra={"Makefile": bad_make, "GNUmakefile": bad_make, "lab.mk": bad_make})
+    rc, out = sh([sys.executable, DRIVER, "class", subs, "--lab", n, "--jobs", "2",
+                  "--work", os.path.join(root, "work"), "--results", os.path.join(root, "results")],
+                 timeout=1800)
+    if rc != 0:
+        raise TestFailure("grade-class exited %d:\n%s" % (rc, out[-3000:]))
+    rows = {r[0]: r[-1] for r in csv.reader(open(os.path.join(root, "results", "grades.csv")))}
+    wrong = ["%s: got %s, expected %d" % (s_, rows.get(s_), t) for s_, t in sorted(expected.items())
+             if rows.get(s_) != str(t)]
+    if wrong or len(rows) != len(expected) + 1:
+        raise TestFailure("lab%s class (results in %s):\n  %s" % (n, os.path.relpath(root, TOP),
+                                                                  "\n  ".join(wrong)))
+    if os.path.exists(marker):
+        raise TestFailure("a submitted Makefile ran: %s exists" % marker)
+
+
 # --- The handout -------------------------------------------------------------
 
 def check_handout(root, tarpath):
