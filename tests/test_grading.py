@@ -532,10 +532,11 @@ def _():
     student("complete")
     os.makedirs(os.path.join(subs, "none"))
     student("nocompile", edit=main_text + "\n#error this submission does not compile\n")
-    student("hangs", edit=entry.sub(r"\1\tfor (;;)\n\t\tasm volatile(\"pause\");\n", main_text, 1))
-    student("triplefault", edit=entry.sub(
-        r"\1\tstruct __attribute__((packed)) { unsigned short l; unsigned long b; } z = {0, 0};\n"
-        r"\tasm volatile(\"lidt %0; int3\" :: \"m\"(z));\n", main_text, 1))
+    hang = '\tfor (;;)\n\t\tasm volatile("pause");\n'
+    fault = ('\tstruct __attribute__((packed)) { unsigned short l; unsigned long b; } z = {0, 0};\n'
+             '\tasm volatile("lidt %0; int3" :: "m"(z));\n')
+    student("hangs", edit=entry.sub(lambda m: m.group(1) + hang, main_text, 1))
+    student("triplefault", edit=entry.sub(lambda m: m.group(1) + fault, main_text, 1))
     student("forbidden", extra={"Makefile": bad_make, "GNUmakefile": bad_make, "lab.mk": bad_make})
     rc, out = sh([sys.executable, DRIVER, "class", subs, "--lab", n, "--jobs", "2",
                   "--work", os.path.join(root, "work"), "--results", os.path.join(root, "results")],
@@ -550,6 +551,14 @@ def _():
                                                                   "\n  ".join(wrong)))
     if os.path.exists(marker):
         raise TestFailure("a submitted Makefile ran: %s exists" % marker)
+    js = json.load(open(os.path.join(root, "results", "grades.json")))["students"]
+    for name, rx in [("hangs", r"watchdog|timeout"), ("triplefault", r"triple")]:
+        r = js[name]["labs"][n]
+        first = r["checks"][0]
+        said = "%s %s %s" % (first.get("detail"), first.get("note"), first.get("stopped"))
+        if not r["build"].get("ok") or not re.search(rx, said):
+            raise TestFailure("%s: built %s, first check says %r (expected /%s/)"
+                              % (name, r["build"].get("ok"), said, rx))
 
 
 # --- The handout -------------------------------------------------------------
