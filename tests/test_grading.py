@@ -125,6 +125,48 @@ def _():
         raise TestFailure("below full marks must exit 1, got %d" % rc)
 
 
+@test("grading: make grade SUBMISSION=DIR takes only the lab's files and says what it left")
+def _():
+    d = scratch("toy-submission")
+    sub = os.path.join(d, "alice", "lab99-toy")
+    os.makedirs(sub)
+    shutil.copy(SOLUTION_ASM, os.path.join(sub, "toy.asm"))
+    marker = os.path.join(d, "MARKER")
+    open(os.path.join(sub, "Makefile"), "w").write("%%:\n\ttouch %s\n" % marker)
+    for where in (os.path.join(d, "alice"), sub):       # a student folder, or the lab folder itself
+        rc, out = toy_grade("--submission", where)
+        if rc != 0 or not re.search(r"^Score: 20/20$", out, re.M) or \
+                not re.search(r"^note: not taken \(not a lab99 student file\): Makefile$", out, re.M):
+            raise TestFailure("SUBMISSION=%s (exit %d):\n%s" % (where, rc, out))
+    os.unlink(os.path.join(sub, "toy.asm"))
+    rc, out = toy_grade("--submission", sub)
+    if rc != 1 or "note: lab99-toy/toy.asm is missing from the submission" not in out:
+        raise TestFailure("a missing file is not reported (exit %d):\n%s" % (rc, out))
+    if os.path.exists(marker):
+        raise TestFailure("the submitted Makefile ran")
+
+
+@test("grading: hidden graders add checks, and the handout leaves them out")
+def _():
+    kit = gradelib.compose_kit(os.path.join(SCRATCH, "toy-hidden"), TOY)
+    os.makedirs(os.path.join(kit, "tests", "grade", "hidden"))
+    open(os.path.join(kit, "tests", "grade", "hidden", "lab99.py"), "w").write(
+        "def extend(lab):\n"
+        "    lab.check(\"hidden: done after answer\", 7, lab.runs[0],\n"
+        "              expect=[r\"^answer: 42\\ntoy: done$\"], needs=[\"answer\"])\n")
+    lab = gradelib.load_lab("99", kit)
+    if lab.total != 27 or lab.checks[-1].name != "hidden: done after answer":
+        raise TestFailure("the hidden check was not added: %s" % [c.name for c in lab.checks])
+    base = os.path.join(SCRATCH, "toy-hidden-grade")
+    r = gradelib.grade("99", os.path.join(kit, "solutions", "lab99-toy"), os.path.join(base, "w"),
+                       os.path.join(base, "r"), kit, say=None)
+    if r["score"] != 27:
+        raise TestFailure("solution with the hidden check: %d/27: %s" % (r["score"], r["checks"]))
+    names, problems = check_handout(kit, os.path.join(base, "h.tar.gz"))
+    if problems or any("hidden" in n for n in names) or not names:
+        raise TestFailure("handout: %s %s" % (problems, names))
+
+
 # --- The toy kit: a class of synthetic submissions --------------------------------
 
 SOLUTION_ASM = os.path.join(TOY, "solutions", "lab99-toy", "toy.asm")
