@@ -9,6 +9,7 @@
 #                               needs an Intel host with nested VMX)
 #   make bochs-dbg-lab04        Bochs with its debugger, stopping at every VM
 #                               exit (vmexitbp); see README.md
+#   make lab04                  just build build/lab04/lab04.img
 #   make lab04-params [LAB04_OUT=path.img] NAME=VALUE...
 #                               only make the patched image; print its path
 #
@@ -60,7 +61,9 @@ $(call help-line,run-lab04    lab04 in Bochs: a virtual-8086 guest; CR0_MASK= CR
 $(call help-line,qemu-lab04   lab04 in QEMU (KVM=1: an Intel host with nested VMX; TCG says "no VMX"))
 $(call help-line,bochs-dbg-lab04  lab04 in Bochs with the debugger, stopping at each VM exit)
 
-.PHONY: run-lab04 qemu-lab04 bochs-dbg-lab04 lab04-params
+.PHONY: lab04 run-lab04 qemu-lab04 bochs-dbg-lab04 lab04-params
+
+lab04: $(BUILD)/lab04/lab04.img
 
 # The image for this parameter set: the base image itself when no parameter
 # is given, else a patched copy.
