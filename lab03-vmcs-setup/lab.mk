@@ -38,6 +38,9 @@ $(call lab03_image,lab03,$(LAB03_SOL_DIR),$(BUILD)/solutions/lab03)
 $(call lab03_image,lab03-broken,$(LAB03_SOL_DIR),$(BUILD)/solutions/lab03/broken,-DLAB03_BROKEN_CONTROL)
 endif
 
+# The kit's own test of common/vmm/ (tests/test_lab03.py): not lab code.
+$(eval $(call baremetal_payload,vmm-test,.,common/vmm/test/vmm_test.c $(LAB03_VMM),$(BUILD)/vmm,,-Icommon))
+
 LAB03_IMAGE := $(if $(filter 1,$(SOLUTION)),$(BUILD)/solutions/lab03,$(BUILD)/lab03)/lab03.img
 
 # BREAK=FIELD=VALUE (e.g. BREAK=GUEST_TR_ACCESS_RIGHTS=0x83): the same run,

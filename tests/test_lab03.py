@@ -210,23 +210,24 @@ def _():
 
 # --- Failures, explained -----------------------------------------------------------
 
-@test("lab03: a required control the CPU lacks is reported by bit name, word and MSR")
-def _():
-    run = bochs(BROKEN, HASWELL, "broken")
-    expect_clean_end(run)
-    m = expect(run, r"^control (\w+): required bit (\d+) (\w+) is not allowed by (\w+) = "
-                    r"0x([0-9a-f]{16}) \(allowed-1 0x([0-9a-f]+)\)$")
-    word, bit, name, msr, value, a1 = m.group(1), int(m.group(2)), m.group(3), m.group(4), \
-        int(m.group(5), 16), int(m.group(6), 16)
-    if control_bits().get((word, bit)) != name:
-        raise TestFailure("bit %d of %s is %s in vmx_controls.def, the run said %s"
-                          % (bit, word, control_bits().get((word, bit)), name))
-    if a1 != value >> 32 or a1 & (1 << bit):
-        raise TestFailure("%s = 0x%x: allowed-1 0x%x; bit %d must be clear there" % (msr, value, a1, bit))
-    expect(run, r"^lab03: test mode: requiring control %s bit %d %s" % (word, bit, name))
-    expect(run, r"stopping before VMLAUNCH")
-    expect_not(run, r"^VMLAUNCH|^exit: ")
-    expect(run, r"^VMXOFF: ok$")
+for _cpu in MODELS:
+    @test("lab03: %s: a required control the CPU lacks is reported by bit name, word and MSR" % _cpu)
+    def _(cpu=_cpu):
+        run = bochs(BROKEN, cpu, "broken")
+        expect_clean_end(run)
+        m = expect(run, r"^control (\w+): required bit (\d+) (\w+) is not allowed by (\w+) = "
+                        r"0x([0-9a-f]{16}) \(allowed-1 0x([0-9a-f]+)\)$")
+        word, bit, name, msr, value, a1 = m.group(1), int(m.group(2)), m.group(3), m.group(4), \
+            int(m.group(5), 16), int(m.group(6), 16)
+        if control_bits().get((word, bit)) != name:
+            raise TestFailure("bit %d of %s is %s in vmx_controls.def, the run said %s"
+                              % (bit, word, control_bits().get((word, bit)), name))
+        if a1 != value >> 32 or a1 & (1 << bit):
+            raise TestFailure("%s = 0x%x: allowed-1 0x%x; bit %d must be clear there" % (msr, value, a1, bit))
+        expect(run, r"^lab03: test mode: requiring control %s bit %d %s" % (word, bit, name))
+        expect(run, r"stopping before VMLAUNCH")
+        expect_not(run, r"^VMLAUNCH|^exit: ")
+        expect(run, r"^VMXOFF: ok$")
 
 
 def break_run(field, value, cpu=HASWELL):
@@ -299,3 +300,28 @@ def _():
     if pristine:
         expect(run, r"^VMXON: not done yet \(TODO\(lab03\) in vmxdemo\.c\)$")
         expect_not(run, r"^machine\[\] read-back:")
+
+
+# --- common/vmm as lab04 and lab05 use it (build/vmm/vmm-test.img) -----------------
+
+VMM_TEST = ("vmm", "vmm-test.img")
+
+for _cpu in MODELS:
+    @test("vmm: %s: every GPR survives the exit stub both ways; kit VMXON, adjust, load" % _cpu)
+    def _(cpu=_cpu):
+        run = bochs(VMM_TEST, cpu, "vmm-test")
+        expect_clean_end(run)
+        expect(run, r"^VMXON: ok")
+        expect(run, r"^machine\[\] read-back: \d+ fields ok, \d+ skipped, 0 mismatched$")
+        m = expect(run, r"^vmm test: requiring PIN bit (\d+), outside allowed-1 0x([0-9a-f]+)$")
+        bit = int(m.group(1))
+        name = control_bits().get(("PIN", bit), "(unnamed)")
+        expect(run, r"^control PIN: required bit %d %s is not allowed by IA32_VMX_\w+ = 0x[0-9a-f]{16}"
+                    % (bit, re.escape(name)))
+        expect(run, r"^vmm test: vmm_control_adjust refused: yes$")
+        expect(run, r"^machine\[\] load: \d+ fields written")
+        expect(run, r"^vmm test: GPRs saved on exit: 15/15 ok$")
+        expect(run, r"^vmm test: GPRs loaded on entry: 15/15 ok$")
+        expect(run, r"^exit: HLT qualification 0x0 ")
+        expect(run, r"^VMXOFF: ok$")
+        expect_not(run, r"^EXCEPTION:|^PANIC:|^vmm test: .*reg\[")
