@@ -540,15 +540,20 @@ static int intr_error_code_bit(const struct vmcheck_state *s, struct vmcheck_fin
 {
 	vmcheck_u64 x = intr(s);
 	unsigned int v = INTR_VECTOR(x);
-	int should;
+	int protected_hw, pushes, bit = (x & INTR_DELIVER_ERROR) != 0;
 
 	if (!injecting(s))
 		return 0;
 	/* #DF 8, #TS 10, #NP 11, #SS 12, #GP 13, #PF 14, #AC 17 push an error code. */
-	should = (!unrestricted(s) || (V(GUEST_CR0) & CPU_CR0_PE)) &&
-		 INTR_TYPE(x) == INTR_TYPE_HW_EXCEPTION &&
-		 (v == 8 || (v >= 10 && v <= 14) || v == 17);
-	return should != ((x & INTR_DELIVER_ERROR) != 0) && broken(f, IX_VM_ENTRY_INTERRUPTION_INFORMATION, x);
+	protected_hw = (!unrestricted(s) || (V(GUEST_CR0) & CPU_CR0_PE)) &&
+		       INTR_TYPE(x) == INTR_TYPE_HW_EXCEPTION;
+	pushes = v == 8 || (v >= 10 && v <= 14) || v == 17;
+	/* With IA32_VMX_BASIC bit 56, a hardware exception in protected mode
+	 * may be delivered with or without an error code; otherwise the bit
+	 * must be 1 exactly for the vectors above. Never for other events. */
+	if (protected_hw && VMX_MSR_FIELD_GET(s->basic, IA32_VMX_BASIC_HW_EXCEPTION_ANY_ERROR_CODE))
+		return 0;
+	return bit != (protected_hw && pushes) && broken(f, IX_VM_ENTRY_INTERRUPTION_INFORMATION, x);
 }
 
 static int intr_error_code(const struct vmcheck_state *s, struct vmcheck_finding *f)
@@ -1247,7 +1252,7 @@ const struct vmcheck_rule vmcheck_rules[] = {
 	{ "CTRL_ENTRY_SMM_OUTSIDE_SMM", "26.2.1.3", "\"entry to SMM\" and \"deactivate dual-monitor treatment\" must be 0 outside SMM", CONTROLS, 0, entry_outside_smm },
 	{ "CTRL_ENTRY_INTR_INFO_RESERVED", "26.2.1.3", "a valid VM-entry interruption-information field must have bits 30:12 clear", CONTROLS, 0, intr_reserved },
 	{ "CTRL_ENTRY_INTR_TYPE_VECTOR", "26.2.1.3", "injected event: type 1 is reserved, an NMI has vector 2, a hardware exception a vector 0-31, type 7 needs MTF and vector 0", CONTROLS, 0, intr_type_vector },
-	{ "CTRL_ENTRY_INTR_ERROR_CODE_BIT", "26.2.1.3", "\"deliver error code\" must be 1 exactly for hardware exceptions 8, 10-14, 17 (in protected mode)", CONTROLS, 0, intr_error_code_bit },
+	{ "CTRL_ENTRY_INTR_ERROR_CODE_BIT", "26.2.1.3", "\"deliver error code\" must be 1 exactly for hardware exceptions 8, 10-14, 17 in protected mode (any hardware exception may have it if IA32_VMX_BASIC bit 56), 0 for other events", CONTROLS, 0, intr_error_code_bit },
 	{ "CTRL_ENTRY_ERROR_CODE", "26.2.1.3", "when an error code is delivered, bits 31:15 of the VM-entry exception error code must be 0", CONTROLS, 0, intr_error_code },
 	{ "CTRL_ENTRY_INSTRUCTION_LENGTH", "26.2.1.3", "a software interrupt/exception needs a VM-entry instruction length of 1-15 (0 only if IA32_VMX_MISC bit 30)", CONTROLS, 0, intr_length },
 	{ "CTRL_ENTRY_MSR_LOAD_ADDRESS", "26.2.1.3", "with a VM-entry MSR-load count, the area must be 16-byte aligned and end inside the physical-address width", CONTROLS, 0, entry_msr_load },

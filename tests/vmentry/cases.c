@@ -262,7 +262,17 @@ static int break_INTR_NMI_VECTOR_3(void)
 
 static int break_INTR_GP_NO_ERROR_CODE(void)
 {
+	if (VMX_MSR_FIELD_GET(env.basic, IA32_VMX_BASIC_HW_EXCEPTION_ANY_ERROR_CODE))
+		return vmentry_not_applicable("IA32_VMX_BASIC bit 56: any hardware exception may omit its error code");
 	WR(VM_ENTRY_INTERRUPTION_INFORMATION, INTR_VALID | INTR_TYPE(INTR_TYPE_HW_EXCEPTION) | VECTOR_GP);
+	return 0;
+}
+
+static int break_INTR_EXTINT_ERROR_CODE(void)
+{
+	/* Only hardware exceptions deliver error codes (SDM 26.2.1.3). */
+	WR(VM_ENTRY_INTERRUPTION_INFORMATION, INTR_VALID | INTR_DELIVER_ERROR | 0x20);
+	SET(GUEST_RFLAGS, CPU_RFLAGS_IF);
 	return 0;
 }
 
