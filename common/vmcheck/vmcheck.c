@@ -4,8 +4,9 @@
  *
  * Runs in: 64-bit ring 0, VMX root operation, with a current VMCS. It only
  * reads: VMREAD of the current VMCS, RDMSR of the VMX capability MSRs, CPUID
- * for the address widths, and (for the VM-entry MSR-load area) memory, which
- * it assumes identity-mapped as in every payload of this kit.
+ * for the address widths, and (for the VMCS link pointer and the VM-entry
+ * MSR-load area) physical memory below 4 GiB, which the runtime maps with
+ * VA = PA (rt.h); memory beyond that is not checked.
  *
  * SDM: vol. 3C, classic numbering (chapter 26 "VM Entries"; see vmcheck.h).
  *   26.2.1.1 VM-execution control fields    26.3.1.1 guest control/debug registers, MSRs
@@ -205,6 +206,17 @@ static const struct {
 /* ------------------------------------------------------------------------ */
 /* Helpers of the rules                                                      */
 /* ------------------------------------------------------------------------ */
+
+/* Physical memory the checker may read through a pointer: the runtime maps
+ * the first 4 GiB with VA = PA (rt.h). Beyond it, memory checks are skipped. */
+#define IDENTITY_MAPPED_LIMIT (1ull << 32)
+
+static const volatile void *phys_ptr(vmcheck_u64 pa, vmcheck_u64 bytes)
+{
+	if (pa >= IDENTITY_MAPPED_LIMIT || bytes > IDENTITY_MAPPED_LIMIT - pa)
+		return 0;
+	return (const volatile void *)(unsigned long)pa;
+}
 
 /* Report field `ix` with its value; returns 1 (rule broken). */
 static int broken(struct vmcheck_finding *f, int ix, vmcheck_u64 value)
@@ -1174,14 +1186,18 @@ static int guest_pending_dbg(const struct vmcheck_state *s, struct vmcheck_findi
 static int guest_link_pointer(const struct vmcheck_state *s, struct vmcheck_finding *f)
 {
 	vmcheck_u64 p = V(VMCS_LINK_POINTER);
+	const volatile vmcheck_u32 *region;
+
 	/* Not all ones: then it must be a 4-KByte aligned address inside
-	 * MAXPHYADDR of a region that starts with the VMCS revision identifier
-	 * (identity-mapped in this kit), and not the current VMCS. */
+	 * MAXPHYADDR of a region that starts with the VMCS revision identifier,
+	 * and not the current VMCS. */
 	if (p == ~0ull)
 		return 0;
-	if ((p & 0xFFF) || !phys_ok(s, p) || p == s->current_vmcs ||
-	    VMX_MSR_FIELD_GET(*(volatile vmcheck_u32 *)(unsigned long)p, IA32_VMX_BASIC_VMCS_REVISION_ID) !=
-	    VMX_MSR_FIELD_GET(s->basic, IA32_VMX_BASIC_VMCS_REVISION_ID))
+	if ((p & 0xFFF) || !phys_ok(s, p) || p == s->current_vmcs)
+		return broken(f, IX_VMCS_LINK_POINTER, p);
+	region = phys_ptr(p, 4);
+	if (region && VMX_MSR_FIELD_GET(*region, IA32_VMX_BASIC_VMCS_REVISION_ID) !=
+		      VMX_MSR_FIELD_GET(s->basic, IA32_VMX_BASIC_VMCS_REVISION_ID))
 		return broken(f, IX_VMCS_LINK_POINTER, p);
 	return 0;
 }
@@ -1195,10 +1211,10 @@ static int entry_msr_entries(const struct vmcheck_state *s, struct vmcheck_findi
 	/* Each 16-byte entry: bits 31:0 MSR index, 63:32 reserved (must be 0),
 	 * then the 64-bit value (SDM 24.8.2). The qualification is the number
 	 * of the failing entry, counting from 1 (SDM 26.4). */
-	const volatile vmcheck_u64 *e = (const volatile vmcheck_u64 *)(unsigned long)V(VM_ENTRY_MSR_LOAD_ADDRESS);
 	vmcheck_u64 n = V(VM_ENTRY_MSR_LOAD_COUNT);
+	const volatile vmcheck_u64 *e = phys_ptr(V(VM_ENTRY_MSR_LOAD_ADDRESS), n * 16);
 
-	if (n == 0 || msr_area_bad(s, V(VM_ENTRY_MSR_LOAD_ADDRESS), n))
+	if (n == 0 || msr_area_bad(s, V(VM_ENTRY_MSR_LOAD_ADDRESS), n) || !e)
 		return 0;
 	for (vmcheck_u64 i = 0; i < n && i < 512; i++)
 		if (e[2 * i] >> 32) {

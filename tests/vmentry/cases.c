@@ -426,6 +426,7 @@ static int break_GUEST_INTR_STI_MOV_SS(void)
 static int break_GUEST_INTR_STI_IF0(void) { WR(GUEST_INTERRUPTIBILITY_STATE, BLOCK_STI); return 0; }
 static int break_GUEST_PENDING_DBG_BIT4(void) { WR(GUEST_PENDING_DEBUG_EXCEPTIONS, 1u << 4); return 0; }
 static int break_GUEST_LINK_POINTER_UNALIGNED(void) { WR(VMCS_LINK_POINTER, 1); return 0; }
+static int break_GUEST_LINK_POINTER_REVISION(void) { WR(VMCS_LINK_POINTER, scratch()); return 0; }
 static int break_GUEST_LINK_POINTER_CURRENT(void) { WR(VMCS_LINK_POINTER, env.vmcs_phys); return 0; }
 
 static int break_GUEST_TR_TYPE_AVAILABLE(void)
