@@ -100,23 +100,24 @@ def _():
 
 # --- The toy kit: one submission through the make grade command line ------------
 
-def toy_grade(*args):
+def toy_grade(tag, *args):
+    """The driver's `grade` on the toy kit; TAG keeps concurrent tests apart."""
     rc, out = sh([sys.executable, DRIVER, "--kit", TOY, "grade", "--work",
-                  os.path.join(SCRATCH, "toy-work"), "--results", os.path.join(SCRATCH, "toy-results")]
-                 + list(args), timeout=120)
+                  os.path.join(SCRATCH, "toy-work-" + tag), "--results",
+                  os.path.join(SCRATCH, "toy-results-" + tag)] + list(args), timeout=120)
     return rc, out
 
 
 @test("grading: make grade output: OK/FAIL/SKIP lines, Score, exit status (toy lab)")
 def _():
-    rc, out = toy_grade("--solution")
+    rc, out = toy_grade("output", "--solution")
     for rx in [r"^boots: OK \(5/5\)$", r"^answer: OK \(10/10\)$", r"^finishes: OK \(5/5\)$",
                r"^Score: 20/20$"]:
         if not re.search(rx, out, re.M):
             raise TestFailure("solution: /%s/ not in:\n%s" % (rx, out))
     if rc != 0:
         raise TestFailure("full marks must exit 0, got %d" % rc)
-    rc, out = toy_grade()       # the untouched starter of the toy kit
+    rc, out = toy_grade("output")       # the untouched starter of the toy kit
     for rx in [r"^boots: OK \(5/5\)$", r"^answer: FAIL \(0/10\)\n    MISSING '\^answer: 42\$'\n",
                r"    log: \S+serial\.txt$", r"^Score: 10/20$"]:
         if not re.search(rx, out, re.M):
@@ -134,12 +135,12 @@ def _():
     marker = os.path.join(d, "MARKER")
     open(os.path.join(sub, "Makefile"), "w").write("%%:\n\ttouch %s\n" % marker)
     for where in (os.path.join(d, "alice"), sub):       # a student folder, or the lab folder itself
-        rc, out = toy_grade("--submission", where)
+        rc, out = toy_grade("submission", "--submission", where)
         if rc != 0 or not re.search(r"^Score: 20/20$", out, re.M) or \
                 not re.search(r"^note: not taken \(not a lab99 student file\): Makefile$", out, re.M):
             raise TestFailure("SUBMISSION=%s (exit %d):\n%s" % (where, rc, out))
     os.unlink(os.path.join(sub, "toy.asm"))
-    rc, out = toy_grade("--submission", sub)
+    rc, out = toy_grade("submission", "--submission", sub)
     if rc != 1 or "note: lab99-toy/toy.asm is missing from the submission" not in out:
         raise TestFailure("a missing file is not reported (exit %d):\n%s" % (rc, out))
     if os.path.exists(marker):
