@@ -28,6 +28,7 @@ and writes it to results/vmentry/table.txt (with the Bochs log lines).
 import os
 import re
 import struct
+import sys
 import concurrent.futures
 import threading
 import time
@@ -311,7 +312,8 @@ def summarize(cpu, title):
 def _():
     lines, summary, counted, bad = summarize(
         CPU, "VM-entry differential test: common/vmcheck vs Bochs (%s)" % CPU)
-    print("\n".join(lines) + "\n" + summary, flush=True)
+    sys.stdout.write("\n".join(lines) + "\n" + summary + "\n")     # one write: no interleaving
+    sys.stdout.flush()
     if bad:
         raise TestFailure("cases that disagree: %s (see results/vmentry/table.txt)"
                           % ", ".join("%02d %s" % b for b in bad))
@@ -325,7 +327,8 @@ def register_model(cpu):
     def _():
         lines, summary, counted, bad = summarize(
             cpu, "VM-entry differential test on another model: %s" % cpu)
-        print(summary, flush=True)
+        sys.stdout.write(summary + "\n")
+        sys.stdout.flush()
         if bad:
             raise TestFailure("cases that disagree on %s: %s (see results/vmentry/table-%s.txt)"
                               % (cpu, ", ".join("%02d %s" % b for b in bad), cpu))
