@@ -26,26 +26,35 @@
  */
 #include "lab04.h"
 
-/* The guest's current output line: the host prints it at '\n'. */
+/* The guest's current output line: the host prints it once complete, after
+ * the exit line of the byte that completed it. */
 static char line[128];
 static unsigned line_len;
+static int line_complete;
 
 static void guest_byte(char c)
 {
-	if (c == '\n' || line_len == sizeof(line) - 1) {
-		line[line_len] = '\0';
-		puts(line);
-		line_len = 0;
-		if (c == '\n')
-			return;
-	}
-	line[line_len++] = c;
+	if (c != '\n')
+		line[line_len++] = c;
+	if (c == '\n' || line_len == sizeof(line) - 1)
+		line_complete = 1;
+}
+
+static void print_line_if_complete(void)
+{
+	if (!line_complete)
+		return;
+	line[line_len] = '\0';
+	puts(line);
+	line_len = 0;
+	line_complete = 0;
 }
 
 void vm86_io_flush(void)
 {
 	if (line_len)
-		guest_byte('\n');
+		line_complete = 1;
+	print_line_if_complete();
 }
 
 int vm86_io_exit(const struct vmm_exit *e, struct vmm_gprs *g, struct vm86_io *io,
@@ -85,5 +94,6 @@ int vm86_io_exit(const struct vmm_exit *e, struct vmm_gprs *g, struct vm86_io *i
 		       vmm_exit_name(e->basic), (unsigned long long)q, io->port,
 		       io->in ? "in" : "out", io->size, io->immediate ? " immediate" : "",
 		       (unsigned long long)(g->rax & size_mask));
+	print_line_if_complete();
 	return 0;
 }
