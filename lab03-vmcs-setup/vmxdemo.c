@@ -28,10 +28,6 @@
 #include "vmcheck/vmcheck.h"
 #endif
 
-/* CPUID.1:ECX bit 5 says the CPU has VMX (SDM 23.6). CPUID feature bits are
- * not VMX facts and not in the lists; this is the only one lab03 needs. */
-#define CPUID_1_ECX_VMX (1u << 5)
-
 /* Fixed bits (SDM 23.8, A.7, A.8): a 1 in FIXED0 must be 1, a 0 in FIXED1
  * must be 0 while in VMX operation. */
 static vmx_u64 apply_fixed(const char *reg, vmx_u64 value, vmx_u32 fixed0_msr, vmx_u32 fixed1_msr)

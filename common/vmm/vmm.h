@@ -105,11 +105,12 @@ void vmm_exit_read(struct vmm_exit *e);
 
 /*
  * Print one line per exit:
- *   exit: VMCALL qualification 0x0 rip 0x0000000000101234 length 3
+ *   exit: VMCALL qualification 0x0 rip 0x100fe7 length 3
  * and for an entry failure (reason bit 31) the explanation lines:
  *   exit: ENTRY_FAILURE_INVALID_GUEST_STATE (entry failure, reason 0x80000021) qualification 0x0
- *   entry failure: VM-entry failure due to invalid guest state (SDM 26.3)
- *   entry failure qualification: 0x0 = no further detail (SDM 26.7)
+ *   entry failure: VM-entry failure due to invalid guest state
+ *   entry failure qualification: 0x0 = no further detail: a check on the guest ... (SDM 26.3.1.1-26.3.1.4)
+ *   entry failure: the guest did not run; guest state is as written (SDM 26.7)
  */
 void vmm_exit_print(const struct vmm_exit *e);
 

@@ -12,10 +12,6 @@
  */
 #include "vmm.h"
 
-/* CPUID.1:ECX bit 5 = VMX (SDM 23.6). CPUID bits are not in the fact lists
- * (they are not VMX facts); this is the only one the kit needs. */
-#define CPUID_1_ECX_VMX (1u << 5)
-
 void *vmm_vmcs_alloc(void)
 {
 	vmx_u32 *region = page_alloc();
@@ -67,7 +63,8 @@ int vmm_vmxon(void)
 	region = vmm_vmcs_alloc();      /* the VMXON region has the same header */
 	status = vmxon(rt_virt_to_phys(region));
 	if (status != VMX_SUCCEED) {
-		/* No current VMCS yet: a VMXON failure is always VMfailInvalid. */
+		/* Outside VMX operation a failing VMXON has no current VMCS to
+		 * hold an error number: VMfailInvalid (SDM 30.3, VMXON). */
 		vmm_explain_status("VMXON", status);
 		return -1;
 	}
