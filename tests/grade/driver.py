@@ -107,12 +107,15 @@ def cmd_grade(a):
             source, what = None, "%s (your working tree)" % folder
         print("== lab%s: grading %s" % (n, what), flush=True)
         tag = "lab%s" % n
-        r = gradelib.grade(n, source, os.path.join(a.work, tag), os.path.join(a.results, tag),
+        work = os.path.join(a.work, "%s.%d" % (tag, os.getpid()))    # concurrent `make grade`s
+        r = gradelib.grade(n, source, work, os.path.join(a.results, tag),
                            a.kit, say=lambda s: print(s, flush=True), lab=lab)
         score += r["score"]
         total += r["total"]
-        if not a.keep:
-            shutil.rmtree(os.path.join(a.work, tag), ignore_errors=True)
+        if a.keep:
+            print("kept the kit copy: %s" % os.path.relpath(os.path.join(work, "kit")))
+        else:
+            shutil.rmtree(work, ignore_errors=True)
     if len(labs) > 1:
         print("Total: %d/%d" % (score, total))
     return 0 if score == total else 1
