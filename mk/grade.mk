@@ -5,7 +5,8 @@
 #       The student files come from your lab folder, from DIR (a lab folder or
 #       a student folder holding labNN-*/), or from solutions/ (SOLUTION=1).
 #       Only the files the lab lists are taken, into a fresh copy of the kit
-#       under build/grade/; logs go to results/grade/. Exit 1 below full marks.
+#       under build/grade/ (KEEP=1 keeps it); logs go to results/grade/.
+#       Exit 1 below full marks.
 #   make grade-class SUBMISSIONS=DIR [LAB=NN] [JOBS=N]
 #       one folder per student in DIR; writes results/grade-class/grades.csv
 #       and grades.json, and each student's logs in results/grade-class/<student>/.
@@ -34,11 +35,13 @@ $(call help-line,handout      the student kit: $(HANDOUT) (no solutions))
 
 grade: deps
 	@$(GRADE_DRIVER) grade $(if $(LAB),--lab $(LAB)) \
-		$(if $(SUBMISSION),--submission '$(SUBMISSION)') $(if $(filter 1,$(SOLUTION)),--solution)
+		$(if $(SUBMISSION),--submission '$(SUBMISSION)') $(if $(filter 1,$(SOLUTION)),--solution) \
+		$(if $(filter 1,$(KEEP)),--keep)
 
 grade-class: deps
 	@$(if $(SUBMISSIONS),,echo "error: make grade-class needs SUBMISSIONS=DIR (one folder per student)" >&2; exit 2)
-	@$(GRADE_DRIVER) class '$(SUBMISSIONS)' $(if $(LAB),--lab $(LAB)) $(if $(JOBS),--jobs $(JOBS))
+	@$(GRADE_DRIVER) class '$(SUBMISSIONS)' $(if $(LAB),--lab $(LAB)) $(if $(JOBS),--jobs $(JOBS)) \
+		$(if $(filter 1,$(KEEP)),--keep)
 
 check-starters:
 	@$(STARTERS_TOOL) check
