@@ -41,31 +41,24 @@ const unsigned machine_count = RT_ARRAY_SIZE(machine);
 #include "../vmx/vmcs_fields.def"
 #undef VMCS_FIELD
 
+/* Bytes of a variable of each width (enum vmcs_width order: 16, 64, 32,
+ * natural); natural width is 64 bits on this host. */
+static const unsigned char width_bytes[] = {
+	[VMCS_WIDTH_16] = 2, [VMCS_WIDTH_64] = 8, [VMCS_WIDTH_32] = 4, [VMCS_WIDTH_NATURAL] = 8,
+};
+
+/* x86 is little-endian: the low bytes of a vmx_u64 are the narrower value. */
 vmx_u64 machine_get(const struct machine_entry *e)
 {
-	switch (e->width) {
-	case VMCS_WIDTH_16:
-		return *(const vmx_u16 *)e->variable;
-	case VMCS_WIDTH_32:
-		return *(const vmx_u32 *)e->variable;
-	default:                        /* 64-bit and natural width (64 here) */
-		return *(const vmx_u64 *)e->variable;
-	}
+	vmx_u64 v = 0;
+
+	memcpy(&v, e->variable, width_bytes[e->width]);
+	return v;
 }
 
 void machine_set(const struct machine_entry *e, vmx_u64 value)
 {
-	switch (e->width) {
-	case VMCS_WIDTH_16:
-		*(vmx_u16 *)e->variable = (vmx_u16)value;
-		break;
-	case VMCS_WIDTH_32:
-		*(vmx_u32 *)e->variable = (vmx_u32)value;
-		break;
-	default:
-		*(vmx_u64 *)e->variable = value;
-		break;
-	}
+	memcpy(e->variable, &value, width_bytes[e->width]);
 }
 
 const struct machine_entry *machine_find(vmx_u32 encoding)
@@ -80,32 +73,29 @@ const struct machine_entry *machine_find(vmx_u32 encoding)
 
 int vmm_machine_load(void)
 {
-	unsigned i, written = 0, unsupported = 0;
+	const struct machine_entry *e;
+	unsigned written = 0, absent = 0;
 
-	for (i = 0; i < machine_count; i++) {
-		const struct machine_entry *e = &machine[i];
-		vmx_u64 value = machine_get(e);
-		int status;
+	for (e = machine; e < machine + machine_count; e++) {
+		vmx_u64 v = machine_get(e);
+		int st;
 
 		if (e->group == VMCS_GROUP_READ_ONLY)
-			continue;       /* exit information: the CPU writes it */
-		status = vmwrite(e->encoding, value);
-		if (status == VMX_SUCCEED) {
+			continue;               /* VM-exit information: written by the CPU */
+		st = vmwrite(e->encoding, v);
+		if (st == VMX_SUCCEED)
 			written++;
-			continue;
+		else if (st == VMX_FAIL_VALID && v == 0 &&
+			 vmm_instruction_error() == vmm_error_unsupported_component())
+			absent++;               /* not on this CPU, and not needed */
+		else {
+			printf("machine[] load: %s = 0x%llx refused\n", e->name, (unsigned long long)v);
+			vmm_explain_status("VMWRITE", st);
+			return -1;
 		}
-		if (status == VMX_FAIL_VALID &&
-		    vmm_instruction_error() == vmm_error_unsupported_component() && value == 0) {
-			unsupported++;  /* the CPU lacks it and we do not need it */
-			continue;
-		}
-		printf("machine[] load: VMWRITE %s (0x%08x) = 0x%llx failed\n", e->name,
-		       e->encoding, (unsigned long long)value);
-		vmm_explain_status("VMWRITE", status);
-		return -1;
 	}
 	printf("machine[] load: %u fields written, %u not supported by this CPU (all zero)\n",
-	       written, unsupported);
+	       written, absent);
 	return 0;
 }
 
@@ -114,17 +104,16 @@ int vmm_machine_load(void)
  * store them packed, SDM 24.4.1: "reserved bits" are not preserved). */
 static vmx_u64 cookie(unsigned i, const struct machine_entry *e)
 {
-	switch (e->width) {
-	case VMCS_WIDTH_16:
-		return 0xC000u | i;
-	case VMCS_WIDTH_32:
-		if (e->encoding >= VMCS_GUEST_ES_ACCESS_RIGHTS &&
-		    e->encoding <= VMCS_GUEST_TR_ACCESS_RIGHTS)
-			return (0x1D000u | (i & 0xFFu)) & VMM_AR_DEFINED_BITS;
-		return 0xC0DE0000u | i;
-	default:
-		return 0xC0DE00000000C0DEull | ((vmx_u64)i << 16);
-	}
+	/* i + 1 added to every 16-bit quarter (no carries: i < 0x1000), so
+	 * each width's truncation is distinct and never 0. */
+	vmx_u64 c = 0xC0DEA000C0DEA000ull + 0x0001000100010001ull * (i + 1);
+	unsigned bits = 8u * width_bytes[e->width];
+
+	if (bits < 64)
+		c &= (1ull << bits) - 1;
+	if (e->encoding >= VMCS_GUEST_ES_ACCESS_RIGHTS && e->encoding <= VMCS_GUEST_TR_ACCESS_RIGHTS)
+		c = (0x1D000u | (i & 0xFFu)) & VMM_AR_DEFINED_BITS;
+	return c;
 }
 
 int vmm_machine_selftest(void)
