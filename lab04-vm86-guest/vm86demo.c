@@ -46,6 +46,7 @@ void host_state_setup(void);
 #define MAX_EXITS 100000u
 
 /* Exception mnemonics, vectors 0-31 (SDM vol. 3A 6.3.1, table 6-1). */
+enum { VECTOR_GP = 13 };        /* general protection: what the final hlt raises */
 static const char *const exception_mnemonic[32] = {
 	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
 	"#DF", "CSO", "#TS", "#NP", "#SS", "#GP", "#PF", "(15)",
@@ -247,7 +248,7 @@ static void run_guest(const struct vm86_layout *m)
 		if (e.basic == VMX_EXIT_REASON_EXCEPTION_OR_NMI) {
 			unsigned vector = report_exception(&e);
 
-			if (vector == 13 && e.guest_rip == m->final_hlt)
+			if (vector == VECTOR_GP && e.guest_rip == m->final_hlt)
 				printf("guest: done (its final hlt raised #GP: hlt is privileged at CPL 3)\n");
 			else
 				printf("guest: stopped by this exception\n");
