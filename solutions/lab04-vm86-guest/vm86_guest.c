@@ -44,6 +44,10 @@ enum {
 	AR_P = 1u << 7,                 /* present */
 };
 
+/* The guest TR selector: any index with TI = 0 and RPL 0.  No guest GDT
+ * exists; VM entry takes TR's base, limit and rights from the VMCS. */
+#define V86_TR_SELECTOR     0x0008u
+
 /* RFLAGS bit 1 is reserved and always 1 (SDM vol. 1, 3.4.3); IOPL is the
  * two-bit field 13:12 (not in the one-bit list cpu_bits.def). */
 #define RFLAGS_RESERVED_1   (1u << 1)
@@ -147,11 +151,10 @@ void vm86_guest_state(const struct vm86_layout *m, vmx_u64 guest_cr0, vmx_u64 gu
 	 * present) at GUEST_TSS_LINEAR whose limit covers the I/O permission
 	 * bitmap: in virtual-8086 mode every IN/OUT is checked against that
 	 * bitmap before any VM exit (SDM vol. 1, 19.5.2; vol. 3C 25.1.1).  The TR
-	 * selector must have TI = 0; no guest GDT exists, so any such selector
-	 * does: the VMCS holds TR's base, limit and rights. */
+	 * selector: V86_TR_SELECTOR. */
 	/* BEGIN SOLUTION */
 	SET_SEGMENT(LDTR, 0, 0, 0, VMM_AR_UNUSABLE);
-	SET_SEGMENT(TR, 0x0008, GUEST_TSS_LINEAR, TSS32_WITH_IOMAP - 1,
+	SET_SEGMENT(TR, V86_TR_SELECTOR, GUEST_TSS_LINEAR, TSS32_WITH_IOMAP - 1,
 		    AR_TYPE_TSS32_BUSY | AR_P);
 	/* END SOLUTION */
 
