@@ -252,7 +252,7 @@ def _():
     if wrong:
         raise TestFailure("grades.csv rows differ:\n  " + "\n  ".join(wrong) +
                           "\n(results in %s)" % os.path.relpath(c["results"], TOP))
-    for rx in [r"^student 1 of 12 \(\S+\): \d+/20, elapsed \d+s, ETA \d+s$", r"^student 12 of 12 ",
+    for rx in [r"^student 1 of 12 \(\S+\): \d+/20, elapsed (\d+m)?\d+s, ETA (\d+m)?\d+s$", r"^student 12 of 12 ",
                r"stray-file\.txt is not a student folder"]:
         if not re.search(rx, c["out"], re.M):
             raise TestFailure("progress output: /%s/ not in:\n%s" % (rx, c["out"]))

@@ -149,7 +149,7 @@ def task_timeout(lab):
 
 def grade_one(student, lab, src, a):
     """Grade one (student, lab) in a child process; always returns a result."""
-    tag = "lab%s" % lab.number
+    tag_lab = tag = "lab%s" % lab.number
     work = os.path.join(a.work, student, tag)
     res = os.path.join(a.results, student, tag)
     if src is None:
@@ -167,9 +167,14 @@ def grade_one(student, lab, src, a):
     # can be found and ended.
     tag = "%d-%s-%s" % (os.getpid(), student, lab.number)
     env = dict(os.environ, VMXLAB_GRADE_TASK=tag)
+    # What the grading process itself says (a Python error in a grader) is
+    # kept next to the lab's results, and removed when there is nothing.
+    errpath = os.path.join(a.results, student, "%s-grader-stderr.txt" % tag_lab)
+    os.makedirs(os.path.dirname(errpath), exist_ok=True)
+    errfile = open(errpath, "wb")
     try:
-        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, preexec_fn=limits, start_new_session=True,
+        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=errfile,
+                             stderr=subprocess.STDOUT, preexec_fn=limits, start_new_session=True,
                              env=env)
         try:
             p.wait(timeout=task_timeout(lab))
@@ -191,6 +196,9 @@ def grade_one(student, lab, src, a):
             r = zero_result(lab, why or "grader error: %s" % (err or "exit status %s" % p.returncode),
                             os.path.basename(src))
     finally:
+        errfile.close()
+        if os.path.getsize(errpath) == 0:
+            os.unlink(errpath)
         if not a.keep:
             shutil.rmtree(work, ignore_errors=True)
     r["seconds"] = round(time.monotonic() - t0, 2)
