@@ -23,8 +23,7 @@
 LAB04_DIR := lab04-vm86-guest
 LAB04_SOLUTION_DIR := solutions/lab04-vm86-guest
 LAB04_FILES := guest.asm vm86_guest.c vm86_io.c vm86demo.c params.c
-LAB04_SHARED := common/vmm/vmm_entry.asm common/vmm/exit.c common/vmm/controls.c \
-	common/vmm/machine.c common/vmm/vmxon.c common/vmcheck/vmcheck.c
+LAB04_SHARED := $(sort $(wildcard common/vmm/*.c common/vmm/*.asm)) common/vmcheck/vmcheck.c
 LAB04_CFLAGS := -Icommon
 
 # The starter (your lab folder + lab03's folder) and the solution.  Each is
