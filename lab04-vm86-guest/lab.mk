@@ -59,7 +59,7 @@ endif
 
 $(call help-line,run-lab04    lab04 in Bochs: a virtual-8086 guest; CR0_MASK= CR0_SHADOW= IO_EXITING=1 ...)
 $(call help-line,qemu-lab04   lab04 in QEMU (KVM=1: an Intel host with nested VMX; TCG says "no VMX"))
-$(call help-line,bochs-dbg-lab04  lab04 in Bochs with the debugger, stopping at each VM exit)
+$(call help-line,bochs-dbg-lab04  lab04 in Bochs with the debugger stopping at each VM exit (vmexitbp))
 
 .PHONY: lab04 run-lab04 qemu-lab04 bochs-dbg-lab04 lab04-params
 
