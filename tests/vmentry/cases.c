@@ -83,7 +83,7 @@ static int use_secondary(uint32_t bits)
 	if (!vmentry_allowed(VMX_WORD_PROC, VMX_PROC_ACTIVATE_SECONDARY_CONTROLS))
 		return vmentry_not_applicable("no secondary processor-based controls");
 	SET(PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, VMX_PROC_ACTIVATE_SECONDARY_CONTROLS);
-	WR(SECONDARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, vmentry_adjust(VMX_WORD_PROC2, 0) | bits);
+	WR(SECONDARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, env.cap[VMX_WORD_PROC2].allowed0 | bits);
 	return 0;
 }
 

@@ -6,7 +6,9 @@
  *
  * Runs in: bare metal, 64-bit ring 0, under Bochs (tests/test_vmentry.py).
  * SDM vol. 3C (classic numbering): 23.7 (VMXON), 24 (the VMCS), 26 (VM
- * entries), 27 (VM exits).
+ * entries), 27 (VM exits). VMXON, the control words, VMLAUNCH and the exit
+ * come from the kit's monitor pieces (common/vmm/vmm.h); this file only
+ * writes the VMCS.
  *
  Choosing the cases: the image holds the 16 bytes "VMENTRY_CASE_NO:"
  * followed by two 32-bit little-endian numbers (vmentry_selector below):
@@ -32,7 +34,7 @@
 
 #include "vmx/errors.h"
 #include "vmx/exit_reasons.h"
-#include "../../common/vmcheck/vmcheck.h"
+#include "vmcheck/vmcheck.h"
 
 /* The run-time case selector the test patches in the image file. */
 struct vmentry_selector {
@@ -46,10 +48,7 @@ volatile struct vmentry_selector vmentry_selector __attribute__((used)) = {
 
 struct vmentry_env env;
 
-/* launch.asm */
-int vmentry_launch(uint64_t host_rsp_field);
-void vmentry_exited(void);      /* HOST_RIP */
-void vmentry_guest64(void);     /* the guest's code */
+void vmentry_guest64(void);     /* guest.asm: the guest's code */
 
 /* ------------------------------------------------------------------------ */
 
@@ -75,17 +74,10 @@ int vmentry_not_applicable(const char *why)
 	return -1;
 }
 
-uint32_t vmentry_adjust(enum vmx_control_word word, uint32_t value)
-{
-	value |= (uint32_t)env.cap[word];               /* allowed 0-settings: must be 1 */
-	value &= (uint32_t)(env.cap[word] >> 32);       /* allowed 1-settings: may be 1 */
-	return value;
-}
-
 int vmentry_required1_bit(enum vmx_control_word word)
 {
 	for (int b = 0; b < 32; b++)
-		if ((uint32_t)env.cap[word] & (1u << b))
+		if (env.cap[word].allowed0 & (1ull << b))
 			return b;
 	return -1;
 }
@@ -93,76 +85,50 @@ int vmentry_required1_bit(enum vmx_control_word word)
 int vmentry_required0_bit(enum vmx_control_word word)
 {
 	for (int b = 0; b < 32; b++)
-		if (!((env.cap[word] >> 32) & (1u << b)))
+		if (!(env.cap[word].allowed1 & (1ull << b)))
 			return b;
 	return -1;
 }
 
 int vmentry_allowed(enum vmx_control_word word, uint64_t mask)
 {
-	return ((env.cap[word] >> 32) & mask) == mask;
+	return env.cap[word].available && (env.cap[word].allowed1 & mask) == mask;
+}
+
+/* The control value with every bit the CPU requires, plus `required`. */
+static uint32_t controls(enum vmx_control_word word, uint64_t required)
+{
+	vmx_u64 value = 0;
+
+	if (vmm_control_adjust(word, required, 0, &value) < 0)
+		rt_panic("vmentry: this CPU cannot run the valid VMCS's guest");
+	return (uint32_t)value;
 }
 
 /* ------------------------------------------------------------------------ */
 /* VMX operation (SDM 23.7, 23.8)                                            */
 /* ------------------------------------------------------------------------ */
 
-#define CPUID_1_ECX_VMX (1u << 5)       /* CPUID.1:ECX[5]: VMX supported (SDM 23.6) */
-
-static void read_capabilities(void)
-{
-	int truectl;
-
-	env.basic = rdmsr(IA32_VMX_BASIC);
-	truectl = VMX_MSR_FIELD_GET(env.basic, IA32_VMX_BASIC_TRUE_CONTROLS) != 0;
-	for (int w = 0; w < VMX_WORD_COUNT; w++) {
-		const struct vmx_control_word_info *i = &vmx_control_word_table[w];
-		if (w == VMX_WORD_PIN || w == VMX_WORD_PROC || w == VMX_WORD_EXIT || w == VMX_WORD_ENTRY)
-			env.cap[w] = rdmsr(truectl && i->true_msr ? i->true_msr : i->msr);
-	}
-	/* IA32_VMX_PROCBASED_CTLS2 exists only if the secondary controls may be used (A.3.3). */
-	if (vmentry_allowed(VMX_WORD_PROC, VMX_PROC_ACTIVATE_SECONDARY_CONTROLS))
-		env.cap[VMX_WORD_PROC2] = rdmsr(IA32_VMX_PROCBASED_CTLS2);
-	env.misc = rdmsr(IA32_VMX_MISC);
-	env.phys_bits = cpuid(0x80000000, 0).eax >= 0x80000008 ? (cpuid(0x80000008, 0).eax & 0xFF) : 36;
-}
-
 static void vmx_on(void)
 {
-	uint64_t fc = rdmsr(IA32_FEATURE_CONTROL);
-	uint32_t revision;
-	uint32_t *vmxon_region;
-
-	if (!(cpuid(1, 0).ecx & CPUID_1_ECX_VMX))
-		rt_panic("vmentry: this CPU has no VMX (CPUID.1:ECX[5] = 0); use a Bochs model with VMX");
-	if (!VMX_MSR_FIELD_GET(fc, IA32_FEATURE_CONTROL_LOCK))
-		wrmsr(IA32_FEATURE_CONTROL, fc | VMX_MSR_FIELD_MASK(IA32_FEATURE_CONTROL_LOCK) |
-			  VMX_MSR_FIELD_MASK(IA32_FEATURE_CONTROL_VMX_OUTSIDE_SMX));
-	else if (!VMX_MSR_FIELD_GET(fc, IA32_FEATURE_CONTROL_VMX_OUTSIDE_SMX))
-		rt_panic("vmentry: IA32_FEATURE_CONTROL is locked with VMX off (0x%llx)", (unsigned long long)fc);
-
-	read_capabilities();
-	/* CR0 and CR4 inside the fixed bits of VMX operation (SDM 23.8, A.7, A.8). */
-	write_cr0((read_cr0() | rdmsr(IA32_VMX_CR0_FIXED0)) & rdmsr(IA32_VMX_CR0_FIXED1));
-	write_cr4((read_cr4() | rdmsr(IA32_VMX_CR4_FIXED0)) & rdmsr(IA32_VMX_CR4_FIXED1));
-
-	revision = VMX_MSR_FIELD_GET(env.basic, IA32_VMX_BASIC_VMCS_REVISION_ID);
-	vmxon_region = page_alloc();
-	vmxon_region[0] = revision;
-	if (vmxon((uint64_t)(uintptr_t)vmxon_region) != VMX_SUCCEED)
-		rt_panic("vmentry: VMXON failed");
+	if (vmm_vmxon() < 0)
+		rt_panic("vmentry: VMXON failed (see above)");
+	env.basic = rdmsr(IA32_VMX_BASIC);
+	for (int w = 0; w < VMX_WORD_COUNT; w++)
+		vmm_control_caps(w, &env.cap[w]);
+	env.misc = rdmsr(IA32_VMX_MISC);
+	env.phys_bits = cpuid(0x80000000, 0).eax >= 0x80000008 ? (cpuid(0x80000008, 0).eax & 0xFF) : 36;
 	env.zero_page = page_alloc();
 }
 
 /* A fresh, clear, current VMCS and scratch page for one case. */
 static void new_vmcs(void)
 {
-	uint32_t *vmcs = page_alloc();
+	void *vmcs = vmm_vmcs_alloc();
 
-	vmcs[0] = VMX_MSR_FIELD_GET(env.basic, IA32_VMX_BASIC_VMCS_REVISION_ID);
 	env.vmcs_phys = (uint64_t)(uintptr_t)vmcs;
-	if (vmclear(env.vmcs_phys) != VMX_SUCCEED || vmptrld(env.vmcs_phys) != VMX_SUCCEED)
-		rt_panic("vmentry: VMCLEAR/VMPTRLD failed");
+	if (vmm_vmcs_load(vmcs) < 0)
+		rt_panic("vmentry: VMCLEAR/VMPTRLD failed (see above)");
 	env.scratch = page_alloc();
 }
 
@@ -179,10 +145,10 @@ static void write_valid_vmcs(void)
 
 	/* Controls: nothing optional, except a 64-bit host and a 64-bit guest,
 	 * and every exception exits (a guest that faults still ends the run). */
-	WR(PIN_BASED_VM_EXECUTION_CONTROLS, vmentry_adjust(VMX_WORD_PIN, 0));
-	WR(PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, vmentry_adjust(VMX_WORD_PROC, 0));
-	WR(PRIMARY_VM_EXIT_CONTROLS, vmentry_adjust(VMX_WORD_EXIT, VMX_EXIT_HOST_ADDRESS_SPACE_SIZE));
-	WR(VM_ENTRY_CONTROLS, vmentry_adjust(VMX_WORD_ENTRY, VMX_ENTRY_IA_32E_MODE_GUEST));
+	WR(PIN_BASED_VM_EXECUTION_CONTROLS, controls(VMX_WORD_PIN, 0));
+	WR(PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, controls(VMX_WORD_PROC, 0));
+	WR(PRIMARY_VM_EXIT_CONTROLS, controls(VMX_WORD_EXIT, VMX_EXIT_HOST_ADDRESS_SPACE_SIZE));
+	WR(VM_ENTRY_CONTROLS, controls(VMX_WORD_ENTRY, VMX_ENTRY_IA_32E_MODE_GUEST));
 	WR(EXCEPTION_BITMAP, 0xFFFFFFFF);
 	WR(CR3_TARGET_COUNT, 0);
 	WR(VM_EXIT_MSR_STORE_COUNT, 0);
@@ -210,7 +176,7 @@ static void write_valid_vmcs(void)
 	WR(HOST_IA32_SYSENTER_CS, 0);
 	WR(HOST_IA32_SYSENTER_ESP, 0);
 	WR(HOST_IA32_SYSENTER_EIP, 0);
-	WR(HOST_RIP, (uint64_t)(uintptr_t)vmentry_exited);      /* HOST_RSP: set by vmentry_launch */
+	WR(HOST_RIP, vmm_host_rip());   /* HOST_RSP: vmm_run sets it */
 
 	/* Guest state (SDM 24.4): the host's CR0/CR3/CR4 and GDT, a flat 64-bit
 	 * code segment, flat data segments, the boot TSS as a busy TSS. */
@@ -290,22 +256,26 @@ void vmentry_make_v86_guest(void)
 
 /* ------------------------------------------------------------------------ */
 
-static void print_outcome(int how)
+/* VMLAUNCH, and what the CPU did. */
+static void launch_and_print_outcome(void)
 {
-	if (how == 1) {
+	struct vmm_gprs gprs = { 0 };
+	struct vmm_exit e;
+	int status = vmm_run(&gprs, 0);
+
+	if (status == VMX_FAIL_INVALID) {
 		printf("outcome: VMfailInvalid\n");
-	} else if (how == 2) {
-		uint32_t e = vmx_instruction_error();
-		const char *text = vmx_instruction_error_text(e);
-		printf("outcome: VMfailValid error %u (%s)\n", e, text ? text : "unknown");
+	} else if (status == VMX_FAIL_VALID) {
+		uint32_t n = vmx_instruction_error();
+		const char *text = vmx_instruction_error_text(n);
+		printf("outcome: VMfailValid error %u (%s)\n", n, text ? text : "unknown");
 	} else {
-		uint64_t reason = RD(VM_EXIT_REASON), qual = RD(EXIT_QUALIFICATION);
-		uint32_t basic = VMX_EXIT_REASON_BASIC(reason);
-		if (VMX_EXIT_REASON_IS_ENTRY_FAILURE(reason))
-			printf("outcome: entry failure reason %u qualification 0x%llx (%s)\n", basic,
-			       (unsigned long long)qual, vmx_exit_reason_name(basic));
+		vmm_exit_read(&e);
+		if (e.entry_failure)
+			printf("outcome: entry failure reason %u qualification 0x%llx (%s)\n", e.basic,
+			       (unsigned long long)e.qualification, vmx_exit_reason_name(e.basic));
 		else
-			printf("outcome: launched exit reason %u (%s)\n", basic, vmx_exit_reason_name(basic));
+			printf("outcome: launched exit reason %u (%s)\n", e.basic, vmx_exit_reason_name(e.basic));
 	}
 }
 
@@ -324,7 +294,7 @@ static void run_case(uint32_t n)
 	vmcheck_current_vmcs();
 	vmcheck_expected_outcome(&e);
 	vmcheck_print_expectation("expected: ", &e);
-	print_outcome(vmentry_launch(VMCS_HOST_RSP));
+	launch_and_print_outcome();
 }
 
 void lab_main(void)

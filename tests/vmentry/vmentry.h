@@ -13,6 +13,7 @@
 #include "vmx/cpu_bits.h"
 #include "vmx/fields.h"
 #include "vmx/msrs.h"
+#include "vmm/vmm.h"                /* common/vmm: VMXON, controls, VM entry/exit */
 
 /* Guest access rights (SDM 24.4.1, table 24-2) built from named bits. */
 #define AR_TYPE_DATA_RW_ACCESSED   0x3     /* read/write data, accessed */
@@ -41,8 +42,7 @@
 /* What the breakages need to know about the machine and the valid VMCS. */
 struct vmentry_env {
 	uint64_t basic;                 /* IA32_VMX_BASIC */
-	uint64_t cap[VMX_WORD_COUNT];   /* capability MSR of each control word
-					   (the TRUE_ one when it exists), 0 if absent */
+	struct vmm_control_caps cap[VMX_WORD_COUNT];   /* allowed0/allowed1 of each word */
 	uint64_t misc;                  /* IA32_VMX_MISC */
 	unsigned int phys_bits;         /* MAXPHYADDR (CPUID.80000008H:EAX[7:0]) */
 	uint64_t vmcs_phys;             /* the current VMCS */
@@ -61,16 +61,12 @@ void vmentry_write(uint32_t field, const char *name, uint64_t value);
 #define SET(field, bits) WR(field, RD(field) | (uint64_t)(bits))
 #define CLR(field, bits) WR(field, RD(field) & ~(uint64_t)(bits))
 
-/* A control word's value adjusted to its capability MSR: required bits
- * set, unsupported bits cleared (SDM A.3-A.5). */
-uint32_t vmentry_adjust(enum vmx_control_word word, uint32_t value);
-
 /* The control bit of `word` that must be 1 (allowed-0 setting 1), or that
  * must be 0 (allowed-1 setting 0); -1 when there is none. */
 int vmentry_required1_bit(enum vmx_control_word word);
 int vmentry_required0_bit(enum vmx_control_word word);
 
-/* 1 if the CPU lets `mask` be 1 in control word `word`. */
+/* 1 if the CPU lets `mask` be 1 in control word `word` (0 if the word is absent). */
 int vmentry_allowed(enum vmx_control_word word, uint64_t mask);
 
 /* Turn the 64-bit guest of the valid VMCS into a virtual-8086 guest that
