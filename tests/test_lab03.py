@@ -256,6 +256,15 @@ def _():
     expect(run, r"^VMXOFF: ok$")
 
 
+@test("lab03: an invalid VMCS link pointer: entry failure with qualification 4, explained")
+def _():
+    run = break_run("VMCS_LINK_POINTER", "0")
+    expect(run, r"^exit: ENTRY_FAILURE_INVALID_GUEST_STATE \(entry failure, reason 0x80000021\) "
+                r"qualification 0x4$")
+    expect(run, r"^entry failure qualification: 0x4 = the VMCS link pointer is not valid")
+    expect_not(run, r"^VMLAUNCH: ok")
+
+
 @test("lab03: VMLAUNCH with a control the CPU forbids: VMfailValid error 7 by name")
 def _():
     run = break_run("PIN_BASED_VM_EXECUTION_CONTROLS", "0")
