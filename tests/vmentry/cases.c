@@ -441,19 +441,19 @@ static int break_GUEST_TR_NOT_PRESENT(void) { CLR(GUEST_TR_ACCESS_RIGHTS, AR_P);
 
 static int break_GUEST_CS_TYPE_DATA(void)
 {
-	WR(GUEST_CS_ACCESS_RIGHTS, (AR_CODE64 & ~0xFu) | AR_TYPE_DATA_RW_ACCESSED);
+	WR(GUEST_CS_ACCESS_RIGHTS, (AR_CODE64 & ~AR_TYPE_MASK) | AR_TYPE_DATA_RW_ACCESSED);
 	return 0;
 }
 
 static int break_GUEST_SS_TYPE_CODE(void)
 {
-	WR(GUEST_SS_ACCESS_RIGHTS, (AR_DATA & ~0xFu) | AR_TYPE_CODE_XR_ACCESSED);
+	WR(GUEST_SS_ACCESS_RIGHTS, (AR_DATA & ~AR_TYPE_MASK) | AR_TYPE_CODE_XR_ACCESSED);
 	return 0;
 }
 
 static int break_GUEST_SS_DPL3(void) { SET(GUEST_SS_ACCESS_RIGHTS, AR_DPL(3)); return 0; }
 static int break_GUEST_SS_RPL3(void) { SET(GUEST_SS_SELECTOR, 3); return 0; }
-static int break_GUEST_DS_NOT_ACCESSED(void) { CLR(GUEST_DS_ACCESS_RIGHTS, 1u); return 0; }
+static int break_GUEST_DS_NOT_ACCESSED(void) { CLR(GUEST_DS_ACCESS_RIGHTS, VMM_AR_TYPE_ACCESSED); return 0; }
 static int break_GUEST_DS_NOT_PRESENT(void) { CLR(GUEST_DS_ACCESS_RIGHTS, AR_P); return 0; }
 static int break_GUEST_DS_RPL3_DPL0(void) { SET(GUEST_DS_SELECTOR, 3); return 0; }
 static int break_GUEST_CS_S_CLEAR(void) { CLR(GUEST_CS_ACCESS_RIGHTS, AR_S); return 0; }
@@ -493,8 +493,7 @@ static int break_GUEST_IDTR_LIMIT_64K(void) { WR(GUEST_IDTR_LIMIT, 0x10000); ret
 
 static int break_GUEST_CS_CONFORMING_DPL3(void)
 {
-	/* Type 15: execute/read, conforming, accessed. */
-	WR(GUEST_CS_ACCESS_RIGHTS, (AR_CODE64 & ~0xFu) | 0xF | AR_DPL(3));
+	WR(GUEST_CS_ACCESS_RIGHTS, (AR_CODE64 & ~AR_TYPE_MASK) | AR_TYPE_CODE_XRC_ACCESSED | AR_DPL(3));
 	return 0;
 }
 

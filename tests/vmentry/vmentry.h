@@ -15,19 +15,22 @@
 #include "vmx/msrs.h"
 #include "vmm/vmm.h"                /* common/vmm: VMXON, controls, VM entry/exit */
 
-/* Guest access rights (SDM 24.4.1, table 24-2) built from named bits. */
+/* Guest access rights (SDM 24.4.1, table 24-2): the bits are common/vmm's
+ * VMM_AR_*, the segment types (SDM vol. 3A 3.4.5.1, 3.5) are named here. */
 #define AR_TYPE_DATA_RW_ACCESSED   0x3     /* read/write data, accessed */
 #define AR_TYPE_CODE_XR_ACCESSED   0xB     /* execute/read code, accessed */
+#define AR_TYPE_CODE_XRC_ACCESSED  0xF     /* execute/read conforming code, accessed */
 #define AR_TYPE_TSS_AVAILABLE      0x9     /* 32/64-bit TSS, available */
 #define AR_TYPE_TSS_BUSY           0xB     /* 32/64-bit TSS, busy */
 #define AR_TYPE_LDT                0x2
-#define AR_S                       (1u << 4)       /* code or data segment */
-#define AR_DPL(n)                  ((uint32_t)(n) << 5)
-#define AR_P                       (1u << 7)       /* present */
-#define AR_L                       (1u << 13)      /* 64-bit code */
-#define AR_DB                      (1u << 14)      /* default size 32 bits */
-#define AR_G                       (1u << 15)      /* limit in 4-KiB units */
-#define AR_UNUSABLE                (1u << 16)
+#define AR_S                       VMM_AR_S
+#define AR_DPL(n)                  ((uint32_t)(n) << VMM_AR_DPL_SHIFT)
+#define AR_P                       VMM_AR_P
+#define AR_L                       VMM_AR_L
+#define AR_DB                      VMM_AR_DB
+#define AR_G                       VMM_AR_G
+#define AR_UNUSABLE                VMM_AR_UNUSABLE
+#define AR_TYPE_MASK               VMM_AR_TYPE_MASK
 #define AR_CODE64  (AR_TYPE_CODE_XR_ACCESSED | AR_S | AR_P | AR_L | AR_G)
 #define AR_DATA    (AR_TYPE_DATA_RW_ACCESSED | AR_S | AR_P | AR_DB | AR_G)
 #define AR_TSS_BUSY (AR_TYPE_TSS_BUSY | AR_P)
