@@ -540,6 +540,34 @@ static int break_V86_PCIDE(void)
 	return 0;
 }
 
+/* --- lab05: unrestricted guest (real mode under EPT) ----------------------- */
+
+static int break_UG_REAL_MODE_VALID(void) { return vmentry_make_real_mode_guest(); }
+
+static int break_UG_PG_WITHOUT_PE(void)
+{
+	if (vmentry_make_real_mode_guest() < 0)
+		return -1;
+	SET(GUEST_CR0, CPU_CR0_PG);
+	return 0;
+}
+
+static int break_UG_SS_DPL3(void)
+{
+	if (vmentry_make_real_mode_guest() < 0)
+		return -1;
+	SET(GUEST_SS_ACCESS_RIGHTS, AR_DPL(3));         /* CR0.PE = 0 needs SS.DPL 0 */
+	return 0;
+}
+
+static int break_UG_CS_DATA_DPL3(void)
+{
+	if (vmentry_make_real_mode_guest() < 0)
+		return -1;
+	WR(GUEST_CS_ACCESS_RIGHTS, AR_TYPE_DATA_RW_ACCESSED | AR_S | AR_P | AR_DPL(3));
+	return 0;
+}
+
 /* --- 26.4 MSR loading ----------------------------------------------------- */
 
 static int break_ENTRY_MSR_LOAD_RESERVED(void)

@@ -254,6 +254,43 @@ void vmentry_make_v86_guest(void)
 #undef V86_SEG
 }
 
+/* EPTP (SDM 24.6.11): bits 2:0 memory type (6 = WB), bits 5:3 page-walk
+ * length minus 1 (3: four levels). */
+#define EPTP_MEMORY_TYPE_WB 6
+#define EPTP_WALK_LENGTH_4  (3ull << 3)
+
+int vmentry_make_real_mode_guest(void)
+{
+	/* lab05's unrestricted guest: CR0.PE = PG = 0, real-mode segments at
+	 * 0000:1000, EPT over an empty PML4 (the zero page): the first fetch is
+	 * an EPT violation (exit reason 48). */
+	if (!vmentry_allowed(VMX_WORD_PROC2, VMX_PROC2_UNRESTRICTED_GUEST | VMX_PROC2_ENABLE_EPT) ||
+	    !VMX_MSR_FIELD_GET(rdmsr(IA32_VMX_EPT_VPID_CAP), IA32_VMX_EPT_VPID_CAP_MEMORY_TYPE_WB))
+		return vmentry_not_applicable("no unrestricted guest with write-back EPT");
+	SET(PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, VMX_PROC_ACTIVATE_SECONDARY_CONTROLS);
+	WR(SECONDARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, env.cap[VMX_WORD_PROC2].allowed0 |
+	   VMX_PROC2_UNRESTRICTED_GUEST | VMX_PROC2_ENABLE_EPT);
+	WR(EPT_POINTER, (uint64_t)(uintptr_t)env.zero_page | EPTP_MEMORY_TYPE_WB | EPTP_WALK_LENGTH_4);
+	CLR(VM_ENTRY_CONTROLS, VMX_ENTRY_IA_32E_MODE_GUEST);
+	CLR(GUEST_CR0, CPU_CR0_PE | CPU_CR0_PG);
+	CLR(GUEST_CR4, CPU_CR4_PAE | CPU_CR4_PCIDE);
+	WR(GUEST_RIP, 0x1000);
+	WR(GUEST_RSP, 0xFFF0);
+#define REAL_SEG(SEG, TYPE)                                             \
+	WR(GUEST_##SEG##_SELECTOR, 0);                                  \
+	WR(GUEST_##SEG##_BASE, 0);                                      \
+	WR(GUEST_##SEG##_LIMIT, 0xFFFF);                                \
+	WR(GUEST_##SEG##_ACCESS_RIGHTS, (TYPE) | AR_S | AR_P)
+	REAL_SEG(CS, AR_TYPE_CODE_XR_ACCESSED);
+	REAL_SEG(SS, AR_TYPE_DATA_RW_ACCESSED);
+	REAL_SEG(DS, AR_TYPE_DATA_RW_ACCESSED);
+	REAL_SEG(ES, AR_TYPE_DATA_RW_ACCESSED);
+	REAL_SEG(FS, AR_TYPE_DATA_RW_ACCESSED);
+	REAL_SEG(GS, AR_TYPE_DATA_RW_ACCESSED);
+#undef REAL_SEG
+	return 0;
+}
+
 /* ------------------------------------------------------------------------ */
 
 /* VMLAUNCH, and what the CPU did. */

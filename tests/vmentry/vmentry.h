@@ -76,6 +76,10 @@ int vmentry_allowed(enum vmx_control_word word, uint64_t mask);
  * passes every check (lab04's rules). */
 void vmentry_make_v86_guest(void);
 
+/* Turn it into lab05's unrestricted real-mode guest (CR0.PE = PG = 0, EPT),
+ * valid; or print why not on this CPU and return -1. */
+int vmentry_make_real_mode_guest(void);
+
 /* The breakages (cases.c): case 0 is "nothing broken". Each break_*()
  * returns 0 after changing the VMCS, or prints why it cannot apply on this
  * CPU and returns -1. */
