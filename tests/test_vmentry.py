@@ -344,3 +344,46 @@ def results_valid(cpu):
 
 for _cpu in OTHER_CPUS:
     register_model(_cpu)
+
+
+VMCHECK_C = os.path.join(TOP, "common", "vmcheck", "vmcheck.c")
+SECTIONS = {"26.2.1.1", "26.2.1.2", "26.2.1.3", "26.2.2", "26.2.3", "26.2.4",
+            "26.3.1.1", "26.3.1.2", "26.3.1.3", "26.3.1.4", "26.3.1.5", "26.3.1.6", "26.4"}
+
+
+def rule_table():
+    """[(id, section, outcome)] read from the vmcheck_rules[] table of vmcheck.c."""
+    with open(VMCHECK_C) as f:
+        text = f.read()
+    body = text[text.index("const struct vmcheck_rule vmcheck_rules[] = {"):]
+    body = body[:body.index("\n};")]
+    return re.findall(r'^\s*\{ "([^"]+)", "([^"]+)", ".*", (CONTROLS|HOST|GUEST|MSRLOAD), '
+                      r'\w+, \w+ \},$', body, re.M), body.count("\n\t{ ")
+
+
+@test("vmentry: vmcheck rule table: unique upper-snake ids, SDM chapter 26 sections, every case's rule exists")
+def _():
+    rules, lines = rule_table()
+    if len(rules) != lines:
+        raise TestFailure("read %d rules from %d table lines of %s: a line has an unexpected shape"
+                          % (len(rules), lines, os.path.relpath(VMCHECK_C, TOP)))
+    ids = [r[0] for r in rules]
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        raise TestFailure("rule ids used twice: %s" % ", ".join(dup))
+    bad = [i for i in ids if not re.match(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$", i)]
+    if bad:
+        raise TestFailure("rule ids not in upper snake case: %s" % ", ".join(bad))
+    bad = ["%s (%s)" % (i, sec) for i, sec, _ in rules if sec not in SECTIONS]
+    if bad:
+        raise TestFailure("sections outside SDM 26.2-26.4 (classic numbering): %s" % ", ".join(bad))
+    # The outcome follows the section: 26.2.1 controls, 26.2.2-26.2.4 host,
+    # 26.3 guest state, 26.4 MSR loading.
+    want = lambda sec: ("CONTROLS" if sec.startswith("26.2.1") else "HOST" if sec.startswith("26.2")
+                        else "GUEST" if sec.startswith("26.3") else "MSRLOAD")
+    bad = ["%s (%s: %s)" % (i, sec, out) for i, sec, out in rules if out != want(sec)]
+    if bad:
+        raise TestFailure("rules whose outcome does not match their section: %s" % ", ".join(bad))
+    missing = sorted({c[2] for c in CASES if c[2] != "NONE"} - set(ids))
+    if missing:
+        raise TestFailure("cases.def names rules vmcheck.c does not have: %s" % ", ".join(missing))

@@ -1238,8 +1238,8 @@ static int entry_msr_entries(const struct vmcheck_state *s, struct vmcheck_findi
 
 const struct vmcheck_rule vmcheck_rules[] = {
 	/* 26.2.1.1 VM-execution control fields */
-	{ "CTRL_PIN_REQUIRED1",  "26.2.1.1", "a pin-based control that must be 1 (allowed 0-settings, bits 31:0 of IA32_VMX_(TRUE_)PINBASED_CTLS) is 0", CONTROLS, 0, pin_allowed0 },
-	{ "CTRL_PIN_REQUIRED0",  "26.2.1.1", "a pin-based control that must be 0 (allowed 1-settings, bits 63:32 of IA32_VMX_(TRUE_)PINBASED_CTLS) is 1", CONTROLS, 0, pin_allowed1 },
+	{ "CTRL_PIN_REQUIRED1", "26.2.1.1", "a pin-based control that must be 1 (allowed 0-settings, bits 31:0 of IA32_VMX_(TRUE_)PINBASED_CTLS) is 0", CONTROLS, 0, pin_allowed0 },
+	{ "CTRL_PIN_REQUIRED0", "26.2.1.1", "a pin-based control that must be 0 (allowed 1-settings, bits 63:32 of IA32_VMX_(TRUE_)PINBASED_CTLS) is 1", CONTROLS, 0, pin_allowed1 },
 	{ "CTRL_PROC_REQUIRED1", "26.2.1.1", "a primary processor-based control that must be 1 (IA32_VMX_(TRUE_)PROCBASED_CTLS bits 31:0) is 0", CONTROLS, 0, proc_allowed0 },
 	{ "CTRL_PROC_REQUIRED0", "26.2.1.1", "a primary processor-based control that must be 0 (IA32_VMX_(TRUE_)PROCBASED_CTLS bits 63:32) is 1", CONTROLS, 0, proc_allowed1 },
 	{ "CTRL_PROC2_REQUIRED1", "26.2.1.1", "a secondary processor-based control that must be 1 (IA32_VMX_PROCBASED_CTLS2 bits 31:0) is 0", CONTROLS, 0, proc2_allowed0 },
