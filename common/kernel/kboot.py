@@ -39,9 +39,10 @@ SHOW_SCRIPT = os.path.join(HERE, "show.sh")
 # panic=-1: a panic reboots at once; QEMU (-no-reboot) then exits.
 CMDLINE = "console=ttyS0,115200 quiet panic=-1"
 
-# Bochs counts one tick per emulated instruction (an idle CPU's HLT time
-# counts too). The minimal kernel boots in well under 3e9.
-BOCHS_TICKS = 6_000_000_000
+# Bochs counts one tick per emulated instruction, and skips ahead over the
+# time all CPUs sit in HLT, which counts too: the minimal kernel reaches /init
+# after about 1e9 ticks, the tests' checks.sh ends near 3e9.
+BOCHS_TICKS = 20_000_000_000
 
 
 class BootError(RuntimeError):
@@ -99,8 +100,10 @@ def boot_bochs(name, files, script, cpu=emu.DEFAULT_CPU, timeout=90, cpus=1, ech
     """The minimal kernel in Bochs with `files` in /lab and `script` as /lab/run.sh."""
     _, iso = pack(name, files, script, "mini")
     extra = ["cpu: count=%d" % cpus] if cpus != 1 else []
-    return emu.run_bochs(iso, cpu=cpu, name=name, timeout=timeout, ticks=BOCHS_TICKS,
-                         boot="cdrom", megs=128, bochsrc_extra=extra, echo=echo)
+    run = emu.run_bochs(iso, cpu=cpu, name=name, timeout=timeout, ticks=BOCHS_TICKS,
+                        boot="cdrom", megs=128, bochsrc_extra=extra, echo=echo)
+    run.serial = run.serial.replace("\r", "")     # the serial console's CRLF
+    return run
 
 
 def boot_qemu(name, files, script, timeout=60, cpus=1, kernel="debian", echo=False):
@@ -111,24 +114,67 @@ def boot_qemu(name, files, script, timeout=60, cpus=1, kernel="debian", echo=Fal
     else:
         _need(MINI_BZIMAGE, "the minimal kernel")
         vmlinuz = MINI_BZIMAGE
-    return emu.run_qemu(name, kernel=vmlinuz, initrd=initrd, append=CMDLINE, timeout=timeout,
-                        extra=["-smp", str(cpus)], echo=echo)
+    run = emu.run_qemu(name, kernel=vmlinuz, initrd=initrd, append=CMDLINE, timeout=timeout,
+                       extra=["-smp", str(cpus)], echo=echo)
+    run.serial = run.serial.replace("\r", "")     # the serial console's CRLF
+    return run
+
+
+# --- The batched checks of the tests (common/kernel/checks.sh) ---------------
+CHECKS_SCRIPT = os.path.join(HERE, "checks.sh")
+LAB_MODULES = (("lab01-vmxmsrs", "vmxmsrs"), ("lab02-sysregs", "sysregs"))
+# Lines of /proc/sysregs that are the same on every read (CR2, CR3 and the
+# CPU number are not: they depend on the process and where it runs).
+STABLE = {"sysregs": r"^(CR0|CR4|CR8|EFER):"}
+# ... and they are compared on one CPU: CR4 differs between CPUs (Linux sets
+# CR4.PSE on the boot CPU only). The value is a taskset mask.
+PIN = {"sysregs": "1"}
+
+
+def module_path(kernel, tree, labdir, module):
+    """build/kernel/mod/<kernel>/<lab|sol>/<labdir>/<module>.ko"""
+    return os.path.join(KBUILD, "mod", kernel, tree, labdir, module + ".ko")
+
+
+def checks_run(name, kernel, cpu=emu.DEFAULT_CPU, cpus=1, tree="sol", timeout=120):
+    """Boot with both lab modules and checks.sh; return the emu Run.
+
+    kernel "debian" runs in QEMU, "mini" in Bochs on CPU model `cpu`.
+    """
+    files = [module_path(kernel, tree, d, m) for d, m in LAB_MODULES]
+    d = os.path.join(RUNS, name)
+    os.makedirs(d, exist_ok=True)
+    for mod, pattern in STABLE.items():
+        path = os.path.join(d, "stable." + mod)
+        with open(path, "w") as f:
+            f.write(pattern + "\n")
+        files.append(path)
+    for mod, mask in PIN.items():
+        path = os.path.join(d, "pin." + mod)
+        with open(path, "w") as f:
+            f.write(mask + "\n")
+        files.append(path)
+    if kernel == "debian":
+        return boot_qemu(name, files, CHECKS_SCRIPT, timeout=timeout, cpus=cpus)
+    return boot_bochs(name, files, CHECKS_SCRIPT, cpu=cpu, timeout=timeout, cpus=cpus)
 
 
 def section(serial, title):
-    """The lines between `vmxlab: ---- TITLE ----` and `vmxlab: ---- end of TITLE ----`.
+    """The lines between `vmxlab: ---- TITLE ----` and the next
+    `vmxlab: ---- end of ... ----` (TITLE "cat /proc/vmxmsrs" ends at
+    "end of /proc/vmxmsrs", "dmesg" at "end of dmesg").
 
-    Returns None when the start marker is missing. Carriage returns (the
-    serial console's CRLF) are removed.
+    Returns None when the start marker is missing; everything to the end of
+    the transcript when the end marker is (a run cut short). Carriage
+    returns (the serial console's CRLF) are removed.
     """
     text = serial.replace("\r", "")
     start = "vmxlab: ---- %s ----\n" % title
-    end = "vmxlab: ---- end of %s ----" % title
     i = text.find(start)
     if i < 0:
         return None
     body = text[i + len(start):]
-    j = body.find(end)
+    j = body.find("vmxlab: ---- end of ")
     return body if j < 0 else body[:j]
 
 

@@ -32,6 +32,8 @@ mkdir -p "$(dirname "$out")"
 stage=$(mktemp -d "$out.stage.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin" "$stage/proc" "$stage/sys" "$stage/dev" "$stage/tmp" "$stage/lab"
+chmod 755 "$stage" "$stage/bin" "$stage/lab"	# mktemp made "/" 0700: no one else could enter
+chmod 1777 "$stage/tmp"
 cp "$busybox" "$stage/bin/busybox"
 cp "$poweroff" "$stage/bin/vmxlab-poweroff"
 cp "$here/init" "$stage/init"
