@@ -256,7 +256,7 @@ def table_lines(results):
         if r is None:
             rows.append(("%02d %s" % (number, name), "-", "(not run)", "no", ""))
             continue
-        named = rule if rule in r["named"] else ("(0 violations)" if r["count"] == 0 and rule == "NONE"
+        named = rule if rule in r["named"] else "(not applicable)" if r["not_applicable"] else ("(0 violations)" if r["count"] == 0 and rule == "NONE"
                                                    else "MISSING: " + (",".join(r["named"]) or "none"))
         bochs = r.get("mark", bochs)
         if r["not_applicable"]:
@@ -268,6 +268,8 @@ def table_lines(results):
         else:
             agree = "yes" if r["agree"] else "no"
         log = r["bochs_lines"][0] if r["bochs_lines"] else "-"
+        if r["not_applicable"]:
+            log = "not applicable on this model: " + r["not_applicable"]
         rows.append(("%02d %s" % (number, name), named, r["outcome"] or "(none)", agree, log))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     out = []

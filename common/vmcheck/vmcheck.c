@@ -370,6 +370,24 @@ static int tpr_threshold(const struct vmcheck_state *s, struct vmcheck_finding *
 	return (V(TPR_THRESHOLD) & BITS(31, 4)) && broken(f, IX_TPR_THRESHOLD, V(TPR_THRESHOLD));
 }
 
+#define VTPR_OFFSET 0x80        /* virtual-APIC page: VTPR (SDM 29.1.1) */
+
+static int tpr_threshold_vtpr(const struct vmcheck_state *s, struct vmcheck_finding *f)
+{
+	/* With "use TPR shadow", no "virtualize APIC accesses" and no
+	 * "virtual-interrupt delivery" (unused by the kit), bits 3:0 of the TPR
+	 * threshold must not exceed bits 7:4 of VTPR, the byte at offset 80H
+	 * of the virtual-APIC page (SDM 26.2.1.1, 29.1.1). */
+	const volatile unsigned char *page;
+
+	if (!(proc(s) & VMX_PROC_USE_TPR_SHADOW) || (proc2(s) & VMX_PROC2_VIRTUALIZE_APIC_ACCESSES) ||
+	    (V(VIRTUAL_APIC_ADDRESS) & 0xFFF) || !phys_ok(s, V(VIRTUAL_APIC_ADDRESS)))
+		return 0;
+	page = phys_ptr(V(VIRTUAL_APIC_ADDRESS), 4096);
+	return page && (V(TPR_THRESHOLD) & 0xF) > (unsigned)(page[VTPR_OFFSET] >> 4) &&
+	       broken(f, IX_TPR_THRESHOLD, V(TPR_THRESHOLD));
+}
+
 static int nmi_exiting_virtual_nmis(const struct vmcheck_state *s, struct vmcheck_finding *f)
 {
 	return !(pin(s) & VMX_PIN_NMI_EXITING) && (pin(s) & VMX_PIN_VIRTUAL_NMIS) &&
@@ -1128,6 +1146,14 @@ static int guest_activity(const struct vmcheck_state *s, struct vmcheck_finding 
 	return !ok && broken(f, IX_GUEST_ACTIVITY_STATE, a);
 }
 
+static int guest_activity_blocking(const struct vmcheck_state *s, struct vmcheck_finding *f)
+{
+	/* Blocking by STI or MOV SS only makes sense for an active guest. */
+	return V(GUEST_ACTIVITY_STATE) != ACTIVITY_ACTIVE &&
+	       (V(GUEST_INTERRUPTIBILITY_STATE) & (BLOCK_STI | BLOCK_MOV_SS)) &&
+	       broken(f, IX_GUEST_ACTIVITY_STATE, V(GUEST_ACTIVITY_STATE));
+}
+
 static int guest_hlt_ss_dpl(const struct vmcheck_state *s, struct vmcheck_finding *f)
 {
 	return V(GUEST_ACTIVITY_STATE) == ACTIVITY_HLT && AR_DPL(ar(s, SEG_SS)) != 0 &&
@@ -1249,6 +1275,7 @@ const struct vmcheck_rule vmcheck_rules[] = {
 	{ "CTRL_MSR_BITMAP_ADDRESS", "26.2.1.1", "with \"use MSR bitmaps\", the MSR-bitmap address must be 4-KByte aligned and inside the physical-address width", CONTROLS, 0, msr_bitmaps },
 	{ "CTRL_VIRTUAL_APIC_ADDRESS", "26.2.1.1", "with \"use TPR shadow\", the virtual-APIC address must be 4-KByte aligned and inside the physical-address width", CONTROLS, 0, tpr_shadow },
 	{ "CTRL_TPR_THRESHOLD", "26.2.1.1", "with \"use TPR shadow\", bits 31:4 of the TPR threshold must be 0", CONTROLS, 0, tpr_threshold },
+	{ "CTRL_TPR_THRESHOLD_VTPR", "26.2.1.1", "with \"use TPR shadow\" (no APIC-access virtualization), TPR threshold bits 3:0 must not exceed VTPR bits 7:4 (virtual-APIC page offset 80H)", CONTROLS, 0, tpr_threshold_vtpr },
 	{ "CTRL_VIRTUAL_NMIS_WITHOUT_NMI_EXITING", "26.2.1.1", "\"virtual NMIs\" must be 0 when \"NMI exiting\" is 0", CONTROLS, 0, nmi_exiting_virtual_nmis },
 	{ "CTRL_NMI_WINDOW_WITHOUT_VIRTUAL_NMIS", "26.2.1.1", "\"NMI-window exiting\" must be 0 when \"virtual NMIs\" is 0", CONTROLS, 0, virtual_nmis_nmi_window },
 	{ "CTRL_APIC_ACCESS_ADDRESS", "26.2.1.1", "with \"virtualize APIC accesses\", the APIC-access address must be 4-KByte aligned and inside the physical-address width", CONTROLS, 0, apic_access },
@@ -1337,6 +1364,7 @@ const struct vmcheck_rule vmcheck_rules[] = {
 	{ "GUEST_RFLAGS_IF_INJECTION", "26.3.1.4", "injecting an external interrupt needs guest RFLAGS.IF = 1", GUEST, 0, guest_rflags_if },
 	/* 26.3.1.5 guest non-register state */
 	{ "GUEST_ACTIVITY_STATE", "26.3.1.5", "the guest activity state must be 0-3 and supported (IA32_VMX_MISC bits 8:6)", GUEST, 0, guest_activity },
+	{ "GUEST_ACTIVITY_BLOCKING", "26.3.1.5", "blocking by STI or MOV SS needs the active activity state (0)", GUEST, 0, guest_activity_blocking },
 	{ "GUEST_HLT_SS_DPL", "26.3.1.5", "the HLT activity state needs guest SS.DPL = 0", GUEST, 0, guest_hlt_ss_dpl },
 	{ "GUEST_INTERRUPTIBILITY_RESERVED", "26.3.1.5", "guest interruptibility-state bits 31:4 must be 0", GUEST, 0, guest_intr_reserved },
 	{ "GUEST_INTERRUPTIBILITY_STI_MOV_SS", "26.3.1.5", "blocking by STI and blocking by MOV SS must not both be 1", GUEST, 0, guest_intr_sti_movss },

@@ -130,6 +130,16 @@ static int break_TPR_THRESHOLD_16(void)
 	return 0;
 }
 
+static int break_TPR_THRESHOLD_ABOVE_VTPR(void)
+{
+	if (!vmentry_allowed(VMX_WORD_PROC, VMX_PROC_USE_TPR_SHADOW))
+		return vmentry_not_applicable("no TPR shadow");
+	WR(VIRTUAL_APIC_ADDRESS, scratch());    /* zeroed page: VTPR = 0 */
+	WR(TPR_THRESHOLD, 5);
+	SET(PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, VMX_PROC_USE_TPR_SHADOW);
+	return 0;
+}
+
 static int break_APIC_ACCESS_UNALIGNED(void)
 {
 	if (!vmentry_allowed(VMX_WORD_PROC2, VMX_PROC2_VIRTUALIZE_APIC_ACCESSES))
@@ -410,6 +420,21 @@ static int break_GUEST_HLT_RING3(void)
 	SET(GUEST_CS_ACCESS_RIGHTS, AR_DPL(3));
 	SET(GUEST_SS_SELECTOR, 3);
 	SET(GUEST_SS_ACCESS_RIGHTS, AR_DPL(3));
+	WR(GUEST_ACTIVITY_STATE, ACTIVITY_HLT);
+	return 0;
+}
+
+static int break_GUEST_HLT_STI_BLOCKING(void)
+{
+	/* If a CPU accepted this, the guest would sleep in HLT forever: the
+	 * VMX-preemption timer makes sure it exits (reason 52). */
+	if (!VMX_MSR_FIELD_GET(env.misc, IA32_VMX_MISC_ACTIVITY_HLT) ||
+	    !vmentry_allowed(VMX_WORD_PIN, VMX_PIN_ACTIVATE_VMX_PREEMPTION_TIMER))
+		return vmentry_not_applicable("no HLT activity state or no VMX-preemption timer");
+	SET(PIN_BASED_VM_EXECUTION_CONTROLS, VMX_PIN_ACTIVATE_VMX_PREEMPTION_TIMER);
+	WR(VMX_PREEMPTION_TIMER_VALUE, 1000);
+	SET(GUEST_RFLAGS, CPU_RFLAGS_IF);
+	WR(GUEST_INTERRUPTIBILITY_STATE, BLOCK_STI);
 	WR(GUEST_ACTIVITY_STATE, ACTIVITY_HLT);
 	return 0;
 }
