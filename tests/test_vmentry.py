@@ -75,6 +75,7 @@ _lock = threading.Lock()
 _results = {}                   # cpu -> {case number -> parsed result}
 _spans = {}                     # cpu -> [(start, end) of every Bochs run]
 _batches = {}                   # cpu -> [Future] per batch, started once
+_bochs_slots = threading.Semaphore(BATCHES)    # at most 4 of our Bochs at once, all models
 
 
 def case_image(first, count, cpu):
@@ -156,11 +157,13 @@ def judge(case, r, cpu=CPU):
 
 def run_cases(cpu, first, count):
     """One Bochs boot running cases first..first+count-1; store each case's part."""
-    t0 = time.monotonic()
-    run = emu.run_bochs(case_image(first, count, cpu), cpu=cpu, timeout=90,
-                        name="vmentry-%s%02d-%02d" % ("" if cpu == CPU else cpu + "-",
-                                                     first, first + count - 1))
-    t1 = time.monotonic()
+    image = case_image(first, count, cpu)
+    with _bochs_slots:
+        t0 = time.monotonic()
+        run = emu.run_bochs(image, cpu=cpu, timeout=90,
+                            name="vmentry-%s%02d-%02d" % ("" if cpu == CPU else cpu + "-",
+                                                         first, first + count - 1))
+        t1 = time.monotonic()
     # The serial transcript, cut at each "case: N NAME" line; the Bochs log,
     # cut at the separator VMCLEAR line the payload causes before each case.
     serial = {}
