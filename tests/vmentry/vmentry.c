@@ -10,7 +10,7 @@
  * come from the kit's monitor pieces (common/vmm/vmm.h); this file only
  * writes the VMCS.
  *
- Choosing the cases: the image holds the 16 bytes "VMENTRY_CASE_NO:"
+ * Choosing the cases: the image holds the 16 bytes "VMENTRY_CASE_NO:"
  * followed by two 32-bit little-endian numbers (vmentry_selector below):
  * the first case and how many cases to run, 0 and 1 in the built image (the
  * valid VMCS only). The test copies the image and writes its numbers after
