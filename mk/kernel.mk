@@ -125,15 +125,23 @@ LAB$(1)_KO_mini = $(KERNEL_BUILD)/mod/mini/$$(LAB$(1)_TREE)/$(2)/$(3).ko
 
 ALL_TARGETS += $(foreach k,debian mini,$(KERNEL_BUILD)/mod/$(k)/sol/$(2)/$(3).ko) $(POWEROFF)
 
-.PHONY: lab$(1) run-lab$(1) qemu-lab$(1) bochs-dbg-lab$(1)
+.PHONY: lab$(1) run-lab$(1) qemu-lab$(1) bochs-dbg-lab$(1) qemu-check-lab$(1) bochs-check-lab$(1)
 lab$(1): $$(LAB$(1)_KO_debian) $$(LAB$(1)_KO_mini) $(POWEROFF)
 
 run-lab$(1): deps $$(LAB$(1)_KO_mini) $(POWEROFF)
-	@$(KBOOT) bochs --cpu $$(BOCHS_CPU) --name run-lab$(1) $$(LAB$(1)_KO_mini)
+	@$(KBOOT) bochs --cpu $$(BOCHS_CPU) --name run-lab$(1)-$$(BOCHS_CPU) $$(LAB$(1)_KO_mini)
 
 qemu-lab$(1): deps $$(LAB$(1)_KO_debian) $(POWEROFF)
 	@$(KBOOT) qemu --name qemu-lab$(1) $$(LAB$(1)_KO_debian)
 
 bochs-dbg-lab$(1): deps $$(LAB$(1)_KO_mini) $(POWEROFF)
 	@$(KBOOT) bochs-dbg --cpu $$(BOCHS_CPU) --name bochs-dbg-lab$(1) $$(LAB$(1)_KO_mini)
+
+# The robustness checks of the tests (common/kernel/checks.sh) on this lab's
+# module: load, cat, mode, non-root read, dd bs=1, 8 readers, 20 reloads, dmesg.
+qemu-check-lab$(1): deps $$(LAB$(1)_KO_debian) $(POWEROFF)
+	@$(KBOOT) qemu-checks --cpus 2 --name qemu-check-lab$(1) $$(LAB$(1)_KO_debian)
+
+bochs-check-lab$(1): deps $$(LAB$(1)_KO_mini) $(POWEROFF)
+	@$(KBOOT) bochs-checks --cpu $$(BOCHS_CPU) --timeout 300 --name bochs-check-lab$(1)-$$(BOCHS_CPU) $$(LAB$(1)_KO_mini)
 endef
