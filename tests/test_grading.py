@@ -452,6 +452,9 @@ def _():
         (lambda: lab.check("c4", -1, r), r"points"),
         (lambda: lab.run("r", gradelib.bochs(image="y")), r"two runs"),
         (lambda: gradelib.bochs(cpu="x"), r"needs image="),
+        (lambda: gradelib.bochs(image="x", cpus=2), r"bochs\(cpus=\.\.\.\): not a keyword"),
+        (lambda: gradelib.bochs(image="x", name="y"), r"not a keyword"),
+        (lambda: gradelib.qemu(kernal="x"), r"qemu\(kernal=\.\.\.\)"),
     ]
     for fn, rx in cases:
         try:

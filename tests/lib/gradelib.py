@@ -22,6 +22,7 @@ GOOD/MISSING/BAD per expectation, the failed run's console log kept, `Score:`.
 """
 
 import importlib.util
+import inspect
 import json
 import os
 import re
@@ -58,15 +59,27 @@ class Spec:
         self.timeout = kw.get("timeout", 30 if kind != "make" else 120)
 
 
+def _check_keywords(what, fn, kw):
+    """Refuse keywords FN does not take, or that the engine sets itself."""
+    params = inspect.signature(fn).parameters
+    for k in kw:
+        if k in ("name", "results", "echo") or (k not in params and k != "timeout"):
+            raise GraderError("%s(%s=...): not a keyword a grader may set; use some of: %s"
+                              % (what, k, ", ".join(p for p in params
+                                                    if p not in ("name", "results", "echo"))))
+
+
 def bochs(**kw):
     """A Bochs run: emu.run_bochs(**kw); `image` is relative to the kit copy."""
     if "image" not in kw:
         raise GraderError("bochs(...) needs image=, the image path relative to the kit")
+    _check_keywords("bochs", emu.run_bochs, kw)
     return Spec("bochs", (), kw)
 
 
 def qemu(**kw):
     """A QEMU run: emu.run_qemu(**kw); floppy/kernel/initrd relative to the kit."""
+    _check_keywords("qemu", emu.run_qemu, kw)
     return Spec("qemu", (), kw)
 
 
@@ -410,7 +423,24 @@ def emulator_note(run):
     return None
 
 
-def execute(run, kitdir, resdir, state):
+def keep_logs(src, dst, limit=8 << 20):
+    """Copy the text evidence of runs made by the kit's own tools (kboot.py
+    leaves it in the copy's results/) next to the grade's logs: regular files
+    only (no links into the copy, which is deleted), none over LIMIT bytes."""
+    for d, dirs, names in os.walk(src):
+        for n in names:
+            p = os.path.join(d, n)
+            try:
+                if os.path.islink(p) or not os.path.isfile(p) or os.path.getsize(p) > limit:
+                    continue
+                out = os.path.join(dst, os.path.relpath(p, src))
+                os.makedirs(os.path.dirname(out), exist_ok=True)
+                shutil.copyfile(p, out)
+            except OSError:
+                pass            # evidence is kept when it can be; it never fails a grade
+
+
+def execute(run, kitdir, resdir):
     """Build (if the run has its own build) and run RUN; return an Outcome."""
     lab = run.lab
     if run.build:
@@ -423,11 +453,7 @@ def execute(run, kitdir, resdir, state):
     if spec.kind == "make":
         log = os.path.join(resdir, "%s.txt" % _safe(run.name))
         status, text = run_make(kitdir, spec.args, spec.timeout, log)
-        # Emulator runs made by the kit's own tools (kboot.py) leave their
-        # evidence in the copy's results/: keep it with the grade's logs.
-        if os.path.isdir(os.path.join(kitdir, "results")):
-            shutil.copytree(os.path.join(kitdir, "results"), os.path.join(resdir, "kit-results"),
-                            symlinks=True, dirs_exist_ok=True)
+        keep_logs(os.path.join(kitdir, "results"), os.path.join(resdir, "kit-results"))
         return Outcome(text, log, stopped=None if status is not None else
                        "make stopped after %d s (timeout)" % spec.timeout)
     kw = dict(spec.kw)
@@ -574,7 +600,7 @@ def grade(number, source, work, results, kit=TOP, say=print, lab=None, template=
             passed[c.name] = False
         else:
             if c.run.name not in outcomes:
-                outcomes[c.run.name] = execute(c.run, kitdir, results, None)
+                outcomes[c.run.name] = execute(c.run, kitdir, results)
             out = outcomes[c.run.name]
             if out.build_failed:
                 ok, lines, first = False, [], "build failed: %s" % out.build_failed
