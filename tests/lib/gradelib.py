@@ -592,21 +592,30 @@ def grade(number, source, work, results, kit=TOP, say=print, lab=None, template=
         if failed_need:
             entry.update(outcome="SKIP", detail="%s failed" % failed_need)
             line = "%s: SKIP (0/%d) because %s failed" % (c.name, c.points, failed_need)
+            report.append("== %s\nSKIP because %s failed\n\n" % (c.name, failed_need))
             passed[c.name] = False
         elif build_failed:
             entry.update(outcome="FAIL", detail="build failed: %s" % build_failed, log=blog)
             line = "%s: FAIL (0/%d)\n    build failed: %s\n    log: %s" % (
                 c.name, c.points, build_failed, os.path.relpath(blog))
+            report.append("== %s\nbuild failed: %s\n\n" % (c.name, build_failed))
             passed[c.name] = False
         else:
             if c.run.name not in outcomes:
-                outcomes[c.run.name] = execute(c.run, kitdir, results)
+                try:
+                    outcomes[c.run.name] = execute(c.run, kitdir, results)
+                except GraderError:
+                    raise
+                except Exception as e:      # noqa: BLE001  one run, not the whole grade
+                    outcomes[c.run.name] = Outcome(
+                        "", None, build_failed="the grader could not run %s: %s: %s"
+                        % (c.run.name, type(e).__name__, e))
             out = outcomes[c.run.name]
             if out.build_failed:
                 ok, lines, first = False, [], "build failed: %s" % out.build_failed
             else:
                 ok, lines, first = evaluate(c, lab, out)
-            report.append("== %s (run %s)\n%s\n" % (c.name, c.run.name, "\n".join(lines)))
+            report.append("== %s (run %s)\n%s\n\n" % (c.name, c.run.name, "\n".join(lines or [first])))
             passed[c.name] = ok
             if ok:
                 entry.update(outcome="OK", points=c.points)
@@ -629,6 +638,8 @@ def grade(number, source, work, results, kit=TOP, say=print, lab=None, template=
     say("Score: %d/%d" % (result["score"], result["total"]))
     with open(os.path.join(results, "report.txt"), "w") as f:
         f.write("".join(report))
+    if result["score"] < result["total"]:
+        say("every expectation, GOOD/MISSING/BAD: %s" % os.path.relpath(os.path.join(results, "report.txt")))
     with open(os.path.join(results, "result.json"), "w") as f:
         json.dump(result, f, indent=1)
     return result
