@@ -221,7 +221,7 @@ static void show_control_word(struct seq_file *m, const struct vmx_printer *p,
 	seq_printf(m, "  default1 bits the TRUE MSR lets be 0 (%s says must-be-1):", vmx_msr_table[plain].name);
 	if (!defaults)
 		seq_puts(m, " none");
-	for (bit = 0; bit < 32; bit++) {
+	for (bit = 0; defaults >> bit; bit++) {
 		const struct vmx_control_bit_info *b;
 
 		if (!((defaults >> bit) & 1))
