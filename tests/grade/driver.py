@@ -147,6 +147,9 @@ def task_timeout(lab):
     return lab.build_timeout + runs + 120
 
 
+RUNNING = {}        # tag -> Popen of the gradings under way (for Ctrl-C)
+
+
 def grade_one(student, lab, src, a):
     """Grade one (student, lab) in a child process; always returns a result."""
     tag_lab = tag = "lab%s" % lab.number
@@ -176,6 +179,7 @@ def grade_one(student, lab, src, a):
         p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=errfile,
                              stderr=subprocess.STDOUT, preexec_fn=limits, start_new_session=True,
                              env=env)
+        RUNNING[tag] = p
         try:
             p.wait(timeout=task_timeout(lab))
             why = None
@@ -184,6 +188,7 @@ def grade_one(student, lab, src, a):
             p.wait()
             why = "grading stopped after %d s" % task_timeout(lab)
         kill_tagged(tag)
+        RUNNING.pop(tag, None)
         try:
             with open(os.path.join(res, "result.json")) as f:
                 r = json.load(f)
@@ -289,11 +294,25 @@ def cmd_class(a):
                           % (done[0], len(students), s, got, tot, fmt_time(el), fmt_time(eta)),
                           flush=True)
 
-    threads = [threading.Thread(target=worker) for _ in range(jobs)]
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(jobs)]
     for t in threads:
         t.start()
-    for t in threads:
-        t.join()
+    try:
+        for t in threads:
+            while t.is_alive():
+                t.join(0.5)
+    except KeyboardInterrupt:
+        # End what this class run started (each grading and what it left), then stop.
+        while not tasks.empty():
+            tasks.get_nowait()
+        for tag, p in list(RUNNING.items()):
+            try:
+                os.killpg(p.pid, 9)
+            except OSError:
+                pass
+            kill_tagged(tag)
+        print("grade-class: interrupted; no grades written", file=sys.stderr)
+        return 130
     wall = time.monotonic() - t0
     if not a.keep:
         for d in a.templates.values():
@@ -315,7 +334,7 @@ def cmd_class(a):
                    "students": {s: {"labs": results[s],
                                     "total": sum(r["score"] for r in results[s].values())}
                                 for s in students}}, f, indent=1)
-    print("grade-class: %d students in %s (%.1f s per student per lab); %s, %s"
+    print("grade-class: %d students in %s (%.1f core-seconds per grading); %s, %s"
           % (len(students), fmt_time(wall), wall * jobs / (len(students) * len(labs)),
              os.path.relpath(csv_path), os.path.relpath(json_path)))
     return 0
