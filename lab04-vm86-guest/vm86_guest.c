@@ -34,24 +34,18 @@ enum {
 	PDE_SHIFT = 22,                 /* each PDE maps 4 MiB */
 };
 
-/* VMCS access rights (SDM 24.4.1, table 24-2): the descriptor's type, S,
- * DPL and P bits; names for the values this file writes. */
-enum {
-	AR_TYPE_DATA_RW_ACCESSED = 0x3, /* read/write data, accessed */
-	AR_TYPE_TSS32_BUSY = 0xB,       /* busy 32-bit TSS */
-	AR_S_CODE_DATA = 1u << 4,       /* 1: code/data segment, 0: system */
-	AR_DPL_SHIFT = 5,
-	AR_P = 1u << 7,                 /* present */
-};
+/* VMCS access rights (SDM 24.4.1, table 24-2) are the layout SEG_AR of
+ * common/vmx/vmx_layouts.def: VMX_SEG_AR_TYPE (bits 3:0), _S (4), _DPL
+ * (6:5), _P (7), ...; put a value into a field with VMX_BITS_PUT and take a
+ * one-bit field's mask with VMX_BITS_MASK (vmx/layouts.h).  The segment
+ * types are VMX_SEG_TYPE_* (code/data) and VMX_SYSTEM_TYPE_* (vmx/values.h). */
 
 /* The guest TR selector: any index with TI = 0 and RPL 0.  No guest GDT
  * exists; VM entry takes TR's base, limit and rights from the VMCS. */
 #define V86_TR_SELECTOR     0x0008u
 
-/* RFLAGS bit 1 is reserved and always 1 (SDM vol. 1, 3.4.3); IOPL is the
- * two-bit field 13:12 (not in the one-bit list cpu_bits.def). */
-#define RFLAGS_RESERVED_1   (1u << 1)
-#define RFLAGS_IOPL_SHIFT   12
+/* RFLAGS bit 1 is reserved and always 1 (SDM vol. 1, 3.4.3): VMX_RFLAGS_FIXED_1;
+ * IOPL is the two-bit field VMX_RFLAGS_IOPL (13:12) of vmx_layouts.def. */
 
 /* Map linear page `linear` to host physical `phys` with `flags`, allocating
  * the page table on first use.  32-bit paging: PDE index = bits 31:22, PTE
@@ -159,11 +153,11 @@ void vm86_guest_state(const struct vm86_layout *m, vmx_u64 guest_cr0, vmx_u64 gu
 	 * v8086 design; I/O is governed by the TSS bitmap whatever IOPL says). */
 	vmcs_vars.GUEST_RIP = 0;
 	vmcs_vars.GUEST_RSP = GUEST_STACK_TOP;
-	vmcs_vars.GUEST_RFLAGS = CPU_RFLAGS_VM | RFLAGS_RESERVED_1 | (0u << RFLAGS_IOPL_SHIFT);
+	vmcs_vars.GUEST_RFLAGS = CPU_RFLAGS_VM | VMX_BITS_MASK(VMX_RFLAGS_FIXED_1) | VMX_BITS_PUT(VMX_RFLAGS_IOPL, 0);
 
 	/* Non-register state (SDM 24.4.2): active, nothing blocked, nothing
 	 * pending; no shadow VMCS (link pointer all ones, SDM 26.3.1.5). */
-	vmcs_vars.GUEST_ACTIVITY_STATE = 0;
+	vmcs_vars.GUEST_ACTIVITY_STATE = VMX_ACTIVITY_ACTIVE;
 	vmcs_vars.GUEST_INTERRUPTIBILITY_STATE = 0;
 	vmcs_vars.GUEST_PENDING_DEBUG_EXCEPTIONS = 0;
 	vmcs_vars.VMCS_LINK_POINTER = ~0ull;

@@ -62,10 +62,10 @@ int vm86_io_exit(const struct vmm_exit *e, struct vmm_gprs *g, struct vm86_io *i
 {
 	vmx_u64 q = e->qualification;
 
-	/* TODO(lab04): decode the exit qualification into *io (SDM table 27-5,
-	 * the IO_QUAL_* names in lab04.h): port (bits 31:16), size in bytes
-	 * (bits 2:0 hold size - 1), direction (bit 3: 1 = IN), string (bit 4),
-	 * REP (bit 5), immediate operand (bit 6). */
+	/* TODO(lab04): decode the exit qualification into *io (SDM table 27-5;
+	 * the fields VMX_IO_QUAL_* of vmx/layouts.h, read with VMX_BITS_GET):
+	 * port (bits 31:16), size in bytes (bits 2:0 hold size - 1), direction
+	 * (bit 3: 1 = IN), string (bit 4), REP (bit 5), immediate operand (bit 6). */
 	(void)q;
 	io->port = 0; io->size = 1; io->in = 0;
 	io->string = io->rep = io->immediate = 0;

@@ -176,13 +176,13 @@ static void print_cr_view(const char *reg, vmx_u64 actual, vmx_u64 mask, vmx_u64
 static unsigned report_exception(const struct vmm_exit *e)
 {
 	vmx_u32 info = e->interruption_info;
-	unsigned vector = info & INTR_INFO_VECTOR_MASK;
-	unsigned type = (info >> INTR_INFO_TYPE_SHIFT) & INTR_INFO_TYPE_MASK;
+	unsigned vector = (unsigned)VMX_BITS_GET(info, VMX_INTR_INFO_EXIT_VECTOR);
+	unsigned type = (unsigned)VMX_BITS_GET(info, VMX_INTR_INFO_EXIT_TYPE);
 	uint64_t code = 0, idt = 0;
 
 	printf("exception: vector %u %s, %s", vector, vector < 32 ? exception_mnemonic[vector] : "",
 	       interruption_type[type]);
-	if (info & INTR_INFO_ERROR_VALID) {
+	if (info & VMX_BITS_MASK(VMX_INTR_INFO_EXIT_ERROR_CODE_VALID)) {
 		vmread(VMCS_VM_EXIT_INTERRUPTION_ERROR_CODE, &code);
 		printf(", error code 0x%llx", (unsigned long long)code);
 	} else {
@@ -190,12 +190,16 @@ static unsigned report_exception(const struct vmm_exit *e)
 	}
 	printf(", at %04x:%04llx\n", GUEST_SEGMENT, (unsigned long long)e->guest_rip);
 
-	/* Was the CPU delivering another event when this one happened? */
+	/* Was the CPU delivering another event when this one happened?  The
+	 * IDT-vectoring information has the VM-exit interruption-information
+	 * layout (SDM 24.9.3). */
 	vmread(VMCS_IDT_VECTORING_INFORMATION, &idt);
-	if (idt & INTR_INFO_VALID)
-		printf("idt vectoring: vector %u %s was being delivered\n",
-		       (unsigned)(idt & INTR_INFO_VECTOR_MASK),
-		       (idt & INTR_INFO_VECTOR_MASK) < 32 ? exception_mnemonic[idt & INTR_INFO_VECTOR_MASK] : "");
+	if (idt & VMX_BITS_MASK(VMX_INTR_INFO_EXIT_VALID)) {
+		unsigned idt_vector = (unsigned)VMX_BITS_GET(idt, VMX_INTR_INFO_EXIT_VECTOR);
+
+		printf("idt vectoring: vector %u %s was being delivered\n", idt_vector,
+		       idt_vector < 32 ? exception_mnemonic[idt_vector] : "");
+	}
 	return vector;
 }
 

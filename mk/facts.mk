@@ -7,12 +7,16 @@
 #
 #   build/gen/vmx_fields.inc  vmx_msrs.inc  vmx_controls.inc  vmx_exit_reasons.inc
 #   build/gen/vmx_errors.inc  cpu_bits.inc  vmx_msr_fields.inc
+#   build/gen/vmx_layouts.inc  vmx_values.inc
 #                                      NASM `%define NAME value`, one list each
 #   build/gen/vmx_facts.inc            NASM, all of the above in one file
 #   build/gen/vmx_facts.S              GNU as `.equ NAME, value`, all lists
 #
 # Names are the C names (VMCS_GUEST_RIP, IA32_VMX_BASIC, VMX_PROC_HLT_EXITING,
-# VMX_PROC_HLT_EXITING_BIT, VMX_EXIT_REASON_HLT, CPU_CR4_VMXE ...).
+# VMX_PROC_HLT_EXITING_BIT, VMX_EXIT_REASON_HLT, CPU_CR4_VMXE,
+# VMX_ERROR_VMENTRY_INVALID_CONTROL_FIELDS, VMX_IO_QUAL_PORT_LSB,
+# VMX_INTR_TYPE_NMI ...). Bit layouts give only _LSB/_MSB to assembly; the
+# masks are C macros (vmx/layouts.h).
 #
 # Unit tests (cmocka): tests/unit/<name>.c -> build/tests/unit/<name>;
 # `make facts-test` runs them with TAP output.
@@ -25,7 +29,7 @@ FACTS_GEN_DIR := $(BUILD)/gen
 # list file (without .def) -> generated NASM include (without .inc)
 FACTS_LISTS := vmcs_fields:vmx_fields vmx_msrs:vmx_msrs vmx_controls:vmx_controls \
 	vmx_exit_reasons:vmx_exit_reasons vmx_errors:vmx_errors cpu_bits:cpu_bits \
-	vmx_msr_fields:vmx_msr_fields
+	vmx_msr_fields:vmx_msr_fields vmx_layouts:vmx_layouts vmx_values:vmx_values
 facts_list_of = $(firstword $(subst :, ,$(filter %:$(1),$(FACTS_LISTS))))
 FACTS_NASM_EACH := $(foreach l,$(FACTS_LISTS),$(FACTS_GEN_DIR)/$(lastword $(subst :, ,$(l))).inc)
 FACTS_NASM_INC  := $(FACTS_GEN_DIR)/vmx_facts.inc

@@ -111,8 +111,8 @@ def _():
     got = sorted((int(l.split()[0]), l.split()[1]) for l in ok("exits").splitlines())
     if want != got or len(want) < 60:
         raise TestFailure("exit reasons differ: %s" % sorted(set(want) ^ set(got))[:10])
-    want = sorted(int(r[0]) for r in def_rows("vmx_errors.def", "VMX_INSTRUCTION_ERROR"))
-    got = sorted(int(l.split()[0]) for l in ok("errors").splitlines())
+    want = sorted((int(r[0]), r[1]) for r in def_rows("vmx_errors.def", "VMX_INSTRUCTION_ERROR"))
+    got = sorted((int(l.split()[0]), l.split()[1]) for l in ok("errors").splitlines())
     if want != got or len(want) < 20:
         raise TestFailure("error numbers differ: %s vs %s" % (want, got))
 
@@ -240,6 +240,7 @@ def _():
 @test("facts: vmxinfo error 7 is 'VM entry with invalid control field(s)'")
 def _():
     has(ok("error", "7"), r"^description: VM entry with invalid control field\(s\)$", "error 7")
+    has(ok("error", "7"), r"^name: VMENTRY_INVALID_CONTROL_FIELDS$", "error 7 name")
     p = vmxinfo("error", "14")
     if p.returncode != 1:
         raise TestFailure("error 14 (unused in the SDM): exit %d, want 1" % p.returncode)
@@ -262,7 +263,7 @@ def _():
 # --- the headers compile everywhere the kit uses them --------------------------
 
 HEADERS = ["types.h", "fields.h", "msrs.h", "controls.h", "exit_reasons.h", "errors.h",
-           "cpu_bits.h", "decode.h"]
+           "cpu_bits.h", "decode.h", "layouts.h", "values.h"]
 
 SAMPLE = r"""
 %(includes)s
@@ -411,10 +412,10 @@ def _():
         with open(os.path.join(tmp, "v.s"), "w") as f:
             f.write('.include "vmx_facts.S"\n%s\n' % "\n".join(".quad %s" % n for n in names))
         with open(os.path.join(tmp, "v.c"), "w") as f:
-            f.write('#include <stdio.h>\n#include "vmx/decode.h"\nint main(void){\n%s\n'
-                    'return 0;}\n' % "\n".join(
+            f.write('#include <stdio.h>\n%s\nint main(void){\n%s\n'
+                    'return 0;}\n' % ("\n".join('#include "vmx/%s"' % h for h in HEADERS), "\n".join(
                         'printf("%%s %%llx\\n", "%s", (unsigned long long)(%s));' % (n, n)
-                        for n in c_names))
+                        for n in c_names)))
         inc = os.path.join(TOP, "build", "gen") + "/"
         steps = [["nasm", "-f", "bin", "-I", inc, "v.asm", "-o", "nasm.bin"],
                  ["as", "-I", inc, "v.s", "-o", "v.o"],

@@ -43,7 +43,9 @@
 #include "vmx/exit_reasons.h"   /* VMX_EXIT_REASON_<NAME> */
 #include "vmx/errors.h"         /* VM-instruction error table */
 #include "vmx/fields.h"         /* VMCS_<FIELD> encodings */
+#include "vmx/layouts.h"        /* VMX_<LAYOUT>_<FIELD>: access rights, interruption info ... */
 #include "vmx/msrs.h"           /* MSR numbers and the fields inside them */
+#include "vmx/values.h"         /* VMX_<SET>_<NAME>: interruption types, segment types ... */
 
 typedef vmx_u64 vmcheck_u64;
 typedef vmx_u32 vmcheck_u32;
@@ -66,17 +68,8 @@ static vmx_u64 vmcheck_vmptrst(void)
 	return pa;
 }
 
-/* vmx_errors.def has numbers and the SDM's words but no names: find the
- * two VM-entry errors by their words, so the number is never typed here. */
-static vmx_u32 error_number(const char *words)
-{
-	for (unsigned int i = 0; i < VMX_INSTRUCTION_ERROR_COUNT; i++)
-		if (strcmp(vmx_instruction_error_table[i].description, words) == 0)
-			return vmx_instruction_error_table[i].number;
-	return 0;
-}
-#define VMCHECK_ERROR_INVALID_CONTROLS   error_number("VM entry with invalid control field(s)")
-#define VMCHECK_ERROR_INVALID_HOST_STATE error_number("VM entry with invalid host-state field(s)")
+#define VMCHECK_ERROR_INVALID_CONTROLS   VMX_ERROR_VMENTRY_INVALID_CONTROL_FIELDS
+#define VMCHECK_ERROR_INVALID_HOST_STATE VMX_ERROR_VMENTRY_INVALID_HOST_STATE_FIELDS
 #define VMCHECK_EXIT_INVALID_GUEST_STATE VMX_EXIT_REASON_ENTRY_FAILURE_INVALID_GUEST_STATE
 #define VMCHECK_EXIT_MSR_LOADING_FAILED  VMX_EXIT_REASON_ENTRY_FAILURE_MSR_LOADING
 #define VMCHECK_FIELD_ENCODING(name)     VMCS_##name
@@ -177,31 +170,24 @@ static const struct {
 #undef SEG_ROW
 };
 
-/* Access-rights format of the guest-state area (SDM 24.4.1, table 24-2). */
-#define AR_TYPE(ar)     ((unsigned)(ar) & 0xF)          /* bits 3:0 segment type */
-#define AR_S            BIT(4)                          /* descriptor type: 1 = code/data */
-#define AR_DPL(ar)      (((unsigned)(ar) >> 5) & 3)     /* bits 6:5 */
-#define AR_P            BIT(7)                          /* segment present */
-#define AR_RESERVED     (BITS(11, 8) | BITS(31, 17))    /* must be 0 */
-#define AR_L            BIT(13)                         /* 64-bit code segment */
-#define AR_DB           BIT(14)                         /* default operation size */
-#define AR_G            BIT(15)                         /* granularity */
-#define AR_UNUSABLE     BIT(16)                         /* segment unusable */
-#define TYPE_ACCESSED   0x1                             /* type bit 0 */
-#define TYPE_READABLE   0x2                             /* code: type bit 1 */
-#define TYPE_CODE       0x8                             /* type bit 3 */
-/* The types the rules name (SDM vol. 3A 3.4.5.1 and 3.5). */
-#define TYPE_DATA_RW_ACCESSED           3
-#define TYPE_DATA_RW_DOWN_ACCESSED      7
-#define TYPE_CODE_X_ACCESSED            9
-#define TYPE_CODE_XR_ACCESSED           11
-#define TYPE_CODE_XC_ACCESSED           13
-#define TYPE_CODE_XRC_ACCESSED          15
-#define TYPE_LDT                        2
-#define TYPE_TSS16_BUSY                 3
-#define TYPE_TSS32_BUSY                 11
-#define SEL_RPL(sel)    ((unsigned)(sel) & 3)
-#define SEL_TI          BIT(2)
+/* Access-rights format of the guest-state area (SDM 24.4.1, table 24-2),
+ * segment types (vol. 3A 3.4.5.1, 3.5) and selectors: common/vmx lists
+ * (vmx_layouts.def SEG_AR, SEG_TYPE_BITS, SELECTOR; vmx_values.def
+ * SEG_TYPE, SYSTEM_TYPE). Short names for the rules below: */
+#define AR_TYPE(ar)     ((unsigned)VMX_BITS_GET(ar, VMX_SEG_AR_TYPE))
+#define AR_S            VMX_BITS_MASK(VMX_SEG_AR_S)
+#define AR_DPL(ar)      ((unsigned)VMX_BITS_GET(ar, VMX_SEG_AR_DPL))
+#define AR_P            VMX_BITS_MASK(VMX_SEG_AR_P)
+#define AR_RESERVED     (VMX_BITS_MASK(VMX_SEG_AR_RESERVED_11_8) | VMX_BITS_MASK(VMX_SEG_AR_RESERVED_31_17))
+#define AR_L            VMX_BITS_MASK(VMX_SEG_AR_L)
+#define AR_DB           VMX_BITS_MASK(VMX_SEG_AR_DB)
+#define AR_G            VMX_BITS_MASK(VMX_SEG_AR_G)
+#define AR_UNUSABLE     VMX_BITS_MASK(VMX_SEG_AR_UNUSABLE)
+#define TYPE_ACCESSED   VMX_BITS_MASK(VMX_SEG_TYPE_BITS_ACCESSED)
+#define TYPE_READABLE   VMX_BITS_MASK(VMX_SEG_TYPE_BITS_WRITE_READ)     /* code: readable */
+#define TYPE_CODE       VMX_BITS_MASK(VMX_SEG_TYPE_BITS_CODE)
+#define SEL_RPL(sel)    ((unsigned)VMX_BITS_GET(sel, VMX_SELECTOR_RPL))
+#define SEL_TI          VMX_BITS_MASK(VMX_SELECTOR_TI)
 
 /* ------------------------------------------------------------------------ */
 /* Helpers of the rules                                                      */
@@ -426,19 +412,22 @@ static int vpid_zero(const struct vmcheck_state *s, struct vmcheck_finding *f)
 static int eptp_valid(const struct vmcheck_state *s, struct vmcheck_finding *f)
 {
 	vmcheck_u64 eptp = V(EPT_POINTER);
-	unsigned int memtype = eptp & 7, walk = (eptp >> 3) & 7;
+	unsigned int memtype = VMX_BITS_GET(eptp, VMX_EPTP_MEMORY_TYPE);
+	unsigned int walk = VMX_BITS_GET(eptp, VMX_EPTP_PAGE_WALK_LENGTH_MINUS_1) + 1;
 	int ok;
 
 	if (!(proc2(s) & VMX_PROC2_ENABLE_EPT))
 		return 0;
-	/* SDM 24.6.11 and A.10: memory type UC (0) or WB (6) if the EPT/VPID
-	 * capability MSR allows it (bits 8 and 14), page-walk length - 1 = 3,
-	 * A/D enable (bit 6) only if supported (bit 21), bits 11:7 and beyond
-	 * MAXPHYADDR zero. */
-	ok = (memtype == 0 && EPTCAP(MEMORY_TYPE_UC)) || (memtype == 6 && EPTCAP(MEMORY_TYPE_WB));
-	ok = ok && walk == 3;
-	ok = ok && (!(eptp & BIT(6)) || EPTCAP(ACCESSED_DIRTY_FLAGS));
-	ok = ok && !(eptp & BITS(11, 7)) && phys_ok(s, eptp);
+	/* SDM 24.6.11 and A.10: memory type UC or WB if the EPT/VPID
+	 * capability MSR allows it, page-walk length 4, A/D enable only if
+	 * supported, bits 11:7 and beyond MAXPHYADDR zero (bit 7, supervisor
+	 * shadow stacks, is treated as reserved: the kit's models lack it). */
+	ok = (memtype == VMX_MEMORY_TYPE_UC && EPTCAP(MEMORY_TYPE_UC)) ||
+	     (memtype == VMX_MEMORY_TYPE_WB && EPTCAP(MEMORY_TYPE_WB));
+	ok = ok && walk == 4;
+	ok = ok && (!(eptp & VMX_BITS_MASK(VMX_EPTP_ACCESSED_DIRTY)) || EPTCAP(ACCESSED_DIRTY_FLAGS));
+	ok = ok && !(eptp & (VMX_BITS_MASK(VMX_EPTP_SUPERVISOR_SHADOW_STACK) | VMX_BITS_MASK(VMX_EPTP_RESERVED_11_8))) &&
+	     phys_ok(s, eptp);
 	return !ok && broken(f, IX_EPT_POINTER, eptp);
 }
 
@@ -517,26 +506,18 @@ static int entry_msr_load(const struct vmcheck_state *s, struct vmcheck_finding 
 }
 
 /* Event injection, VM-entry interruption-information field (SDM 24.8.3):
- * bit 31 valid, 10:8 type, 7:0 vector, 11 deliver error code, 30:12 reserved. */
-#define INTR_VALID              BIT(31)
-#define INTR_TYPE(x)            (((x) >> 8) & 7)
-#define INTR_VECTOR(x)          ((x) & 0xFF)
-#define INTR_DELIVER_ERROR      BIT(11)
-#define INTR_TYPE_EXTERNAL      0
-#define INTR_TYPE_RESERVED      1
-#define INTR_TYPE_NMI           2
-#define INTR_TYPE_HW_EXCEPTION  3
-#define INTR_TYPE_SW_INTERRUPT  4
-#define INTR_TYPE_PRIV_SW_EXC   5
-#define INTR_TYPE_SW_EXCEPTION  6
-#define INTR_TYPE_OTHER         7
+ * layout INTR_INFO_ENTRY, types INTR_TYPE (common/vmx). */
+#define INTR_VALID              VMX_BITS_MASK(VMX_INTR_INFO_ENTRY_VALID)
+#define INTR_TYPE(x)            VMX_BITS_GET(x, VMX_INTR_INFO_ENTRY_TYPE)
+#define INTR_VECTOR(x)          VMX_BITS_GET(x, VMX_INTR_INFO_ENTRY_VECTOR)
+#define INTR_DELIVER_ERROR      VMX_BITS_MASK(VMX_INTR_INFO_ENTRY_DELIVER_ERROR_CODE)
 
 static vmcheck_u64 intr(const struct vmcheck_state *s) { return V(VM_ENTRY_INTERRUPTION_INFORMATION); }
 static int injecting(const struct vmcheck_state *s) { return (intr(s) & INTR_VALID) != 0; }
 
 static int intr_reserved(const struct vmcheck_state *s, struct vmcheck_finding *f)
 {
-	return injecting(s) && (intr(s) & BITS(30, 12)) &&
+	return injecting(s) && (intr(s) & VMX_BITS_MASK(VMX_INTR_INFO_ENTRY_RESERVED_30_12)) &&
 	       broken(f, IX_VM_ENTRY_INTERRUPTION_INFORMATION, intr(s));
 }
 
@@ -548,16 +529,16 @@ static int intr_type_vector(const struct vmcheck_state *s, struct vmcheck_findin
 	if (!injecting(s))
 		return 0;
 	switch (INTR_TYPE(x)) {
-	case INTR_TYPE_RESERVED:
+	case VMX_INTR_TYPE_RESERVED:
 		bad = 1;
 		break;
-	case INTR_TYPE_OTHER:           /* only "pending MTF VM exit", vector 0, if MTF exists */
+	case VMX_INTR_TYPE_OTHER_EVENT:           /* only "pending MTF VM exit", vector 0, if MTF exists */
 		bad = !(proc(s) & VMX_PROC_MONITOR_TRAP_FLAG) || INTR_VECTOR(x) != 0;
 		break;
-	case INTR_TYPE_NMI:
+	case VMX_INTR_TYPE_NMI:
 		bad = INTR_VECTOR(x) != 2;
 		break;
-	case INTR_TYPE_HW_EXCEPTION:
+	case VMX_INTR_TYPE_HARDWARE_EXCEPTION:
 		bad = INTR_VECTOR(x) > 31;
 		break;
 	default:
@@ -576,7 +557,7 @@ static int intr_error_code_bit(const struct vmcheck_state *s, struct vmcheck_fin
 		return 0;
 	/* #DF 8, #TS 10, #NP 11, #SS 12, #GP 13, #PF 14, #AC 17 push an error code. */
 	protected_hw = (!unrestricted(s) || (V(GUEST_CR0) & CPU_CR0_PE)) &&
-		       INTR_TYPE(x) == INTR_TYPE_HW_EXCEPTION;
+		       INTR_TYPE(x) == VMX_INTR_TYPE_HARDWARE_EXCEPTION;
 	pushes = v == 8 || (v >= 10 && v <= 14) || v == 17;
 	/* With IA32_VMX_BASIC bit 56, a hardware exception in protected mode
 	 * may be delivered with or without an error code; otherwise the bit
@@ -598,7 +579,7 @@ static int intr_length(const struct vmcheck_state *s, struct vmcheck_finding *f)
 	vmcheck_u64 len = V(VM_ENTRY_INSTRUCTION_LENGTH);
 	int zero_ok = MISC(ZERO_LENGTH_INSTRUCTION_INJECTION) != 0;
 
-	if (!injecting(s) || (t != INTR_TYPE_SW_INTERRUPT && t != INTR_TYPE_PRIV_SW_EXC && t != INTR_TYPE_SW_EXCEPTION))
+	if (!injecting(s) || (t != VMX_INTR_TYPE_SOFTWARE_INTERRUPT && t != VMX_INTR_TYPE_PRIVILEGED_SOFTWARE_EXCEPTION && t != VMX_INTR_TYPE_SOFTWARE_EXCEPTION))
 		return 0;
 	return (len > 15 || (len == 0 && !zero_ok)) && broken(f, IX_VM_ENTRY_INSTRUCTION_LENGTH, len);
 }
@@ -637,14 +618,13 @@ static int host_sysenter(const struct vmcheck_state *s, struct vmcheck_finding *
 	return 0;
 }
 
-/* IA32_PAT: each of the 8 bytes is a memory type 0, 1, 4, 5, 6 or 7. */
+/* IA32_PAT: each of the 8 bytes is a memory type (vmx_values.def
+ * MEMORY_TYPE: UC WC WT WP WB UC-; SDM vol. 3A 11.12.2). */
 static int pat_bad(vmcheck_u64 pat)
 {
-	for (int i = 0; i < 8; i++) {
-		unsigned int t = (pat >> (8 * i)) & 0xFF;
-		if (t == 2 || t == 3 || t > 7)
+	for (int i = 0; i < 8; i++)
+		if (!vmx_value_lookup("MEMORY_TYPE", (pat >> (8 * i)) & 0xFF))
 			return 1;
-	}
 	return 0;
 }
 
@@ -776,7 +756,8 @@ static int guest_debugctl(const struct vmcheck_state *s, struct vmcheck_finding 
 {
 	/* IA32_DEBUGCTL bits 5:2 and 63:16 are reserved (SDM vol. 3B 17.4.1). */
 	return (entry(s) & VMX_ENTRY_LOAD_DEBUG_CONTROLS) &&
-	       (V(GUEST_IA32_DEBUGCTL) & (BITS(5, 2) | BITS(63, 16))) &&
+	       (V(GUEST_IA32_DEBUGCTL) & (VMX_BITS_MASK(VMX_DEBUGCTL_RESERVED_5_2) |
+					  VMX_BITS_MASK(VMX_DEBUGCTL_RESERVED_63_16))) &&
 	       broken(f, IX_GUEST_IA32_DEBUGCTL, V(GUEST_IA32_DEBUGCTL));
 }
 
@@ -854,7 +835,7 @@ static int v86_base(const struct vmcheck_state *s, struct vmcheck_finding *f)
 	if (!v8086_guest(s))
 		return 0;
 	for (int r = SEG_ES; r <= SEG_GS; r++)
-		if (base(s, r) != sel(s, r) << 4)
+		if (base(s, r) != sel(s, r) << VMX_V86_SEGMENT_BASE_SHIFT)
 			return broken(f, seg_ix[r].base, base(s, r));
 	return 0;
 }
@@ -864,7 +845,7 @@ static int v86_limit(const struct vmcheck_state *s, struct vmcheck_finding *f)
 	if (!v8086_guest(s))
 		return 0;
 	for (int r = SEG_ES; r <= SEG_GS; r++)
-		if (limit(s, r) != 0xFFFF)
+		if (limit(s, r) != VMX_V86_SEGMENT_LIMIT)
 			return broken(f, seg_ix[r].limit, limit(s, r));
 	return 0;
 }
@@ -875,7 +856,7 @@ static int v86_ar(const struct vmcheck_state *s, struct vmcheck_finding *f)
 	if (!v8086_guest(s))
 		return 0;
 	for (int r = SEG_ES; r <= SEG_GS; r++)
-		if (ar(s, r) != 0xF3)
+		if (ar(s, r) != VMX_V86_SEGMENT_ACCESS_RIGHTS)
 			return broken(f, seg_ix[r].ar, ar(s, r));
 	return 0;
 }
@@ -911,16 +892,16 @@ static int guest_base_upper(const struct vmcheck_state *s, struct vmcheck_findin
 static int guest_cs_type(const struct vmcheck_state *s, struct vmcheck_finding *f)
 {
 	unsigned int t = AR_TYPE(ar(s, SEG_CS));
-	int ok = t == TYPE_CODE_X_ACCESSED || t == TYPE_CODE_XR_ACCESSED ||
-		 t == TYPE_CODE_XC_ACCESSED || t == TYPE_CODE_XRC_ACCESSED ||
-		 (unrestricted(s) && t == TYPE_DATA_RW_ACCESSED);
+	int ok = t == VMX_SEG_TYPE_CODE_X_ACCESSED || t == VMX_SEG_TYPE_CODE_XR_ACCESSED ||
+		 t == VMX_SEG_TYPE_CODE_XC_ACCESSED || t == VMX_SEG_TYPE_CODE_XRC_ACCESSED ||
+		 (unrestricted(s) && t == VMX_SEG_TYPE_DATA_RW_ACCESSED);
 	return !v8086_guest(s) && !ok && broken(f, IX_GUEST_CS_ACCESS_RIGHTS, ar(s, SEG_CS));
 }
 
 static int guest_ss_type(const struct vmcheck_state *s, struct vmcheck_finding *f)
 {
 	unsigned int t = AR_TYPE(ar(s, SEG_SS));
-	return data_rules_apply(s, SEG_SS) && t != TYPE_DATA_RW_ACCESSED && t != TYPE_DATA_RW_DOWN_ACCESSED &&
+	return data_rules_apply(s, SEG_SS) && t != VMX_SEG_TYPE_DATA_RW_ACCESSED && t != VMX_SEG_TYPE_DATA_RW_EXPAND_DOWN_ACCESSED &&
 	       broken(f, IX_GUEST_SS_ACCESS_RIGHTS, ar(s, SEG_SS));
 }
 
@@ -953,11 +934,11 @@ static int guest_cs_dpl(const struct vmcheck_state *s, struct vmcheck_finding *f
 
 	if (v8086_guest(s))
 		return 0;
-	if (t == TYPE_DATA_RW_ACCESSED)
+	if (t == VMX_SEG_TYPE_DATA_RW_ACCESSED)
 		bad = cs != 0;                          /* unrestricted guest only */
-	else if (t == TYPE_CODE_X_ACCESSED || t == TYPE_CODE_XR_ACCESSED)
+	else if (t == VMX_SEG_TYPE_CODE_X_ACCESSED || t == VMX_SEG_TYPE_CODE_XR_ACCESSED)
 		bad = cs != ss;                         /* non-conforming */
-	else if (t == TYPE_CODE_XC_ACCESSED || t == TYPE_CODE_XRC_ACCESSED)
+	else if (t == VMX_SEG_TYPE_CODE_XC_ACCESSED || t == VMX_SEG_TYPE_CODE_XRC_ACCESSED)
 		bad = cs > ss;                          /* conforming */
 	return bad && broken(f, IX_GUEST_CS_ACCESS_RIGHTS, ar(s, SEG_CS));
 }
@@ -970,7 +951,7 @@ static int guest_ss_dpl(const struct vmcheck_state *s, struct vmcheck_finding *f
 		return 0;
 	if (!unrestricted(s) && dpl != SEL_RPL(sel(s, SEG_SS)))
 		return broken(f, IX_GUEST_SS_ACCESS_RIGHTS, ar(s, SEG_SS));
-	if ((AR_TYPE(ar(s, SEG_CS)) == TYPE_DATA_RW_ACCESSED || !(V(GUEST_CR0) & CPU_CR0_PE)) && dpl != 0)
+	if ((AR_TYPE(ar(s, SEG_CS)) == VMX_SEG_TYPE_DATA_RW_ACCESSED || !(V(GUEST_CR0) & CPU_CR0_PE)) && dpl != 0)
 		return broken(f, IX_GUEST_SS_ACCESS_RIGHTS, ar(s, SEG_SS));
 	return 0;
 }
@@ -982,7 +963,7 @@ static int guest_data_dpl(const struct vmcheck_state *s, struct vmcheck_finding 
 		return 0;
 	for (unsigned int i = 0; i < sizeof regs / sizeof regs[0]; i++) {
 		int r = regs[i];
-		if (!data_rules_apply(s, r) || AR_TYPE(ar(s, r)) > TYPE_CODE_XR_ACCESSED)
+		if (!data_rules_apply(s, r) || AR_TYPE(ar(s, r)) > VMX_SEG_TYPE_CODE_XR_ACCESSED)
 			continue;       /* conforming code segments are exempt */
 		if (AR_DPL(ar(s, r)) < SEL_RPL(sel(s, r)))
 			return broken(f, seg_ix[r].ar, ar(s, r));
@@ -1033,7 +1014,7 @@ static int guest_seg_granularity(const struct vmcheck_state *s, struct vmcheck_f
 static int guest_tr_type(const struct vmcheck_state *s, struct vmcheck_finding *f)
 {
 	unsigned int t = AR_TYPE(ar(s, SEG_TR));
-	int ok = t == TYPE_TSS32_BUSY || (t == TYPE_TSS16_BUSY && !ia32e_guest(s));
+	int ok = t == VMX_SYSTEM_TYPE_TSS32_BUSY || (t == VMX_SYSTEM_TYPE_TSS16_BUSY && !ia32e_guest(s));
 	return !ok && broken(f, IX_GUEST_TR_ACCESS_RIGHTS, ar(s, SEG_TR));
 }
 
@@ -1050,7 +1031,7 @@ static int guest_ldtr_rights(const struct vmcheck_state *s, struct vmcheck_findi
 	vmcheck_u64 a = ar(s, SEG_LDTR);
 	if (!usable(s, SEG_LDTR))
 		return 0;
-	return (AR_TYPE(a) != TYPE_LDT || (a & AR_S) || !(a & AR_P) || (a & AR_RESERVED) ||
+	return (AR_TYPE(a) != VMX_SYSTEM_TYPE_LDT || (a & AR_S) || !(a & AR_P) || (a & AR_RESERVED) ||
 		granularity_bad(limit(s, SEG_LDTR), a)) && broken(f, IX_GUEST_LDTR_ACCESS_RIGHTS, a);
 }
 
@@ -1096,9 +1077,10 @@ static int guest_rip_high_bits(const struct vmcheck_state *s, struct vmcheck_fin
 	return code64 && high != 0 && high != (~0ull >> s->lin_bits) && broken(f, IX_GUEST_RIP, V(GUEST_RIP));
 }
 
-/* RFLAGS bits 63:22, 15, 5 and 3 are reserved (SDM vol. 1 3.4.3). */
-#define RFLAGS_RESERVED (BITS(63, 22) | BIT(15) | BIT(5) | BIT(3))
-#define RFLAGS_FIXED1   BIT(1)
+/* RFLAGS bits 63:22, 15, 5 and 3 are reserved, bit 1 is 1 (SDM vol. 1 3.4.3). */
+#define RFLAGS_RESERVED (VMX_BITS_MASK(VMX_RFLAGS_RESERVED_63_22) | VMX_BITS_MASK(VMX_RFLAGS_RESERVED_15) | \
+			 VMX_BITS_MASK(VMX_RFLAGS_RESERVED_5) | VMX_BITS_MASK(VMX_RFLAGS_RESERVED_3))
+#define RFLAGS_FIXED1   VMX_BITS_MASK(VMX_RFLAGS_FIXED_1)
 
 static int guest_rflags_reserved(const struct vmcheck_state *s, struct vmcheck_finding *f)
 {
@@ -1118,7 +1100,7 @@ static int guest_rflags_vm(const struct vmcheck_state *s, struct vmcheck_finding
 
 static int guest_rflags_if(const struct vmcheck_state *s, struct vmcheck_finding *f)
 {
-	return injecting(s) && INTR_TYPE(intr(s)) == INTR_TYPE_EXTERNAL &&
+	return injecting(s) && INTR_TYPE(intr(s)) == VMX_INTR_TYPE_EXTERNAL_INTERRUPT &&
 	       !(V(GUEST_RFLAGS) & CPU_RFLAGS_IF) && broken(f, IX_GUEST_RFLAGS, V(GUEST_RFLAGS));
 }
 
@@ -1126,37 +1108,33 @@ static int guest_rflags_if(const struct vmcheck_state *s, struct vmcheck_finding
 /* 26.3.1.5 Guest non-register state                                         */
 /* ------------------------------------------------------------------------ */
 
-/* Activity states (SDM 24.4.2) and interruptibility bits (table 24-3). */
-#define ACTIVITY_ACTIVE         0
-#define ACTIVITY_HLT            1
-#define ACTIVITY_SHUTDOWN       2
-#define ACTIVITY_WAIT_SIPI      3
-#define BLOCK_STI               BIT(0)
-#define BLOCK_MOV_SS            BIT(1)
-#define BLOCK_SMI               BIT(2)
-#define BLOCK_NMI               BIT(3)
+/* Activity states (SDM 24.4.2, vmx_values.def ACTIVITY) and interruptibility
+ * bits (table 24-3, vmx_layouts.def INTERRUPTIBILITY). */
+#define BLOCK_STI               VMX_BITS_MASK(VMX_INTERRUPTIBILITY_BLOCKING_BY_STI)
+#define BLOCK_MOV_SS            VMX_BITS_MASK(VMX_INTERRUPTIBILITY_BLOCKING_BY_MOV_SS)
+#define BLOCK_SMI               VMX_BITS_MASK(VMX_INTERRUPTIBILITY_BLOCKING_BY_SMI)
 
 static int guest_activity(const struct vmcheck_state *s, struct vmcheck_finding *f)
 {
 	vmcheck_u64 a = V(GUEST_ACTIVITY_STATE);
 	/* 0 is always allowed; 1..3 if IA32_VMX_MISC says so (bits 8:6). */
-	int ok = a == ACTIVITY_ACTIVE || (a == ACTIVITY_HLT && MISC(ACTIVITY_HLT)) ||
-		 (a == ACTIVITY_SHUTDOWN && MISC(ACTIVITY_SHUTDOWN)) ||
-		 (a == ACTIVITY_WAIT_SIPI && MISC(ACTIVITY_WAIT_FOR_SIPI));
+	int ok = a == VMX_ACTIVITY_ACTIVE || (a == VMX_ACTIVITY_HLT && MISC(ACTIVITY_HLT)) ||
+		 (a == VMX_ACTIVITY_SHUTDOWN && MISC(ACTIVITY_SHUTDOWN)) ||
+		 (a == VMX_ACTIVITY_WAIT_FOR_SIPI && MISC(ACTIVITY_WAIT_FOR_SIPI));
 	return !ok && broken(f, IX_GUEST_ACTIVITY_STATE, a);
 }
 
 static int guest_activity_blocking(const struct vmcheck_state *s, struct vmcheck_finding *f)
 {
 	/* Blocking by STI or MOV SS only makes sense for an active guest. */
-	return V(GUEST_ACTIVITY_STATE) != ACTIVITY_ACTIVE &&
+	return V(GUEST_ACTIVITY_STATE) != VMX_ACTIVITY_ACTIVE &&
 	       (V(GUEST_INTERRUPTIBILITY_STATE) & (BLOCK_STI | BLOCK_MOV_SS)) &&
 	       broken(f, IX_GUEST_ACTIVITY_STATE, V(GUEST_ACTIVITY_STATE));
 }
 
 static int guest_hlt_ss_dpl(const struct vmcheck_state *s, struct vmcheck_finding *f)
 {
-	return V(GUEST_ACTIVITY_STATE) == ACTIVITY_HLT && AR_DPL(ar(s, SEG_SS)) != 0 &&
+	return V(GUEST_ACTIVITY_STATE) == VMX_ACTIVITY_HLT && AR_DPL(ar(s, SEG_SS)) != 0 &&
 	       broken(f, IX_GUEST_SS_ACCESS_RIGHTS, ar(s, SEG_SS));
 }
 
@@ -1164,7 +1142,8 @@ static int guest_intr_reserved(const struct vmcheck_state *s, struct vmcheck_fin
 {
 	/* Bits 31:4 (bit 4, enclave interruption, needs SGX, which no Bochs
 	 * model of the kit has). */
-	return (V(GUEST_INTERRUPTIBILITY_STATE) & BITS(31, 4)) &&
+	return (V(GUEST_INTERRUPTIBILITY_STATE) & (VMX_BITS_MASK(VMX_INTERRUPTIBILITY_ENCLAVE_INTERRUPTION) |
+						   VMX_BITS_MASK(VMX_INTERRUPTIBILITY_RESERVED_31_5))) &&
 	       broken(f, IX_GUEST_INTERRUPTIBILITY_STATE, V(GUEST_INTERRUPTIBILITY_STATE));
 }
 
@@ -1194,9 +1173,9 @@ static int guest_intr_injection(const struct vmcheck_state *s, struct vmcheck_fi
 
 	if (!injecting(s))
 		return 0;
-	if (t == INTR_TYPE_EXTERNAL && (i & (BLOCK_STI | BLOCK_MOV_SS)))
+	if (t == VMX_INTR_TYPE_EXTERNAL_INTERRUPT && (i & (BLOCK_STI | BLOCK_MOV_SS)))
 		return broken(f, IX_GUEST_INTERRUPTIBILITY_STATE, i);
-	if (t == INTR_TYPE_NMI && (i & BLOCK_MOV_SS))
+	if (t == VMX_INTR_TYPE_NMI && (i & BLOCK_MOV_SS))
 		return broken(f, IX_GUEST_INTERRUPTIBILITY_STATE, i);
 	return 0;
 }
@@ -1205,7 +1184,9 @@ static int guest_pending_dbg(const struct vmcheck_state *s, struct vmcheck_findi
 {
 	/* Bits 11:4, 13, 15 and 63:16 (bit 16 is RTM, which the kit's models lack). */
 	vmcheck_u64 p = V(GUEST_PENDING_DEBUG_EXCEPTIONS);
-	return (p & (BITS(11, 4) | BIT(13) | BIT(15) | BITS(63, 16))) &&
+	return (p & (VMX_BITS_MASK(VMX_PENDING_DBG_RESERVED_11_4) | VMX_BITS_MASK(VMX_PENDING_DBG_RESERVED_13) |
+		     VMX_BITS_MASK(VMX_PENDING_DBG_RESERVED_15) | VMX_BITS_MASK(VMX_PENDING_DBG_RTM) |
+		     VMX_BITS_MASK(VMX_PENDING_DBG_RESERVED_63_17))) &&
 	       broken(f, IX_GUEST_PENDING_DEBUG_EXCEPTIONS, p);
 }
 
@@ -1258,9 +1239,9 @@ static int entry_msr_entries(const struct vmcheck_state *s, struct vmcheck_findi
 #define HOST     VMCHECK_VMFAIL_HOST
 #define GUEST    VMCHECK_EXIT_GUEST_STATE
 #define MSRLOAD  VMCHECK_EXIT_MSR_LOADING
-/* Exit qualification of a guest-state failure (SDM 26.7 / 27.2.1, table 27-1):
- * 0 by default, 4 when the VMCS link pointer is the culprit. */
-#define QUAL_LINK_POINTER 4
+/* Exit qualification of a guest-state failure (SDM 26.7 / 27.2.1): 0 by
+ * default, VMX_QUAL_ENTRY_FAILURE_VMCS_LINK_POINTER for the link pointer. */
+#define QUAL_LINK_POINTER VMX_QUAL_ENTRY_FAILURE_VMCS_LINK_POINTER
 
 const struct vmcheck_rule vmcheck_rules[] = {
 	/* 26.2.1.1 VM-execution control fields */

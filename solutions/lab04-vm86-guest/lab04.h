@@ -16,6 +16,8 @@
 #define LAB04_H
 
 #include "vmm/vmm.h"
+#include "vmx/layouts.h"    /* VMX_IO_QUAL_*, VMX_INTR_INFO_EXIT_*, VMX_SEG_AR_* bit layouts */
+#include "vmx/values.h"     /* VMX_INTR_TYPE_*, VMX_SEG_TYPE_*, VMX_V86_SEGMENT_* values */
 
 /* --- Parameters (params.c) -------------------------------------------------- */
 
@@ -136,16 +138,11 @@ void vm86_io_allow(vmx_u8 *bitmap, vmx_u32 first, vmx_u32 ports, vmx_u32 from, v
 /* --- I/O exits (vm86_io.c) ------------------------------------------------- */
 
 /*
- * Exit qualification of an I/O-instruction exit (SDM vol. 3C 27.2.1,
- * table 27-5).  These bit positions are the layout of the qualification,
- * used only here.
+ * The exit qualification of an I/O-instruction exit (SDM vol. 3C 27.2.1,
+ * table 27-5) is the layout IO_QUAL of common/vmx/vmx_layouts.def:
+ * VMX_BITS_GET(q, VMX_IO_QUAL_PORT) is bits 31:16, and so on for SIZE
+ * (size - 1), DIRECTION_IN, STRING, REP and IMMEDIATE (vmx/layouts.h).
  */
-#define IO_QUAL_SIZE_MASK       0x7u            /* bits 2:0: size - 1 (0, 1 or 3) */
-#define IO_QUAL_IN              (1u << 3)       /* bit 3: 1 = IN, 0 = OUT */
-#define IO_QUAL_STRING          (1u << 4)       /* bit 4: INS/OUTS */
-#define IO_QUAL_REP             (1u << 5)       /* bit 5: REP prefix */
-#define IO_QUAL_IMMEDIATE       (1u << 6)       /* bit 6: port in the instruction */
-#define IO_QUAL_PORT_SHIFT      16              /* bits 31:16: the port */
 
 /* One decoded I/O exit. */
 struct vm86_io {
@@ -177,12 +174,9 @@ int vm86_io_exit(const struct vmm_exit *e, struct vmm_gprs *g, struct vm86_io *i
 /* Print what is left in the guest's line buffer (at the end of the run). */
 void vm86_io_flush(void);
 
-/* --- VM-exit interruption information (SDM vol. 3C 24.9.2, table 24-15) --- */
-
-#define INTR_INFO_VECTOR_MASK   0xFFu           /* bits 7:0 */
-#define INTR_INFO_TYPE_SHIFT    8               /* bits 10:8 */
-#define INTR_INFO_TYPE_MASK     0x7u
-#define INTR_INFO_ERROR_VALID   (1u << 11)      /* an error code was pushed */
-#define INTR_INFO_VALID         (1u << 31)
+/* The VM-exit interruption information (SDM vol. 3C 24.9.2, table 24-15)
+ * is the layout INTR_INFO_EXIT of vmx_layouts.def (VECTOR, TYPE,
+ * ERROR_CODE_VALID, NMI_UNBLOCKING, VALID); its TYPE values are the set
+ * INTR_TYPE of vmx_values.def. */
 
 #endif /* LAB04_H */

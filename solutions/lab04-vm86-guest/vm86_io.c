@@ -62,17 +62,17 @@ int vm86_io_exit(const struct vmm_exit *e, struct vmm_gprs *g, struct vm86_io *i
 {
 	vmx_u64 q = e->qualification;
 
-	/* TODO(lab04): decode the exit qualification into *io (SDM table 27-5,
-	 * the IO_QUAL_* names in lab04.h): port (bits 31:16), size in bytes
-	 * (bits 2:0 hold size - 1), direction (bit 3: 1 = IN), string (bit 4),
-	 * REP (bit 5), immediate operand (bit 6). */
+	/* TODO(lab04): decode the exit qualification into *io (SDM table 27-5;
+	 * the fields VMX_IO_QUAL_* of vmx/layouts.h, read with VMX_BITS_GET):
+	 * port (bits 31:16), size in bytes (bits 2:0 hold size - 1), direction
+	 * (bit 3: 1 = IN), string (bit 4), REP (bit 5), immediate operand (bit 6). */
 	/* BEGIN SOLUTION */
-	io->port = (vmx_u16)(q >> IO_QUAL_PORT_SHIFT);
-	io->size = (unsigned)(q & IO_QUAL_SIZE_MASK) + 1;
-	io->in = (q & IO_QUAL_IN) != 0;
-	io->string = (q & IO_QUAL_STRING) != 0;
-	io->rep = (q & IO_QUAL_REP) != 0;
-	io->immediate = (q & IO_QUAL_IMMEDIATE) != 0;
+	io->port = (vmx_u16)VMX_BITS_GET(q, VMX_IO_QUAL_PORT);
+	io->size = (unsigned)VMX_BITS_GET(q, VMX_IO_QUAL_SIZE) + 1;
+	io->in = VMX_BITS_GET(q, VMX_IO_QUAL_DIRECTION_IN) != 0;
+	io->string = VMX_BITS_GET(q, VMX_IO_QUAL_STRING) != 0;
+	io->rep = VMX_BITS_GET(q, VMX_IO_QUAL_REP) != 0;
+	io->immediate = VMX_BITS_GET(q, VMX_IO_QUAL_IMMEDIATE) != 0;
 	/* STARTER: (void)q; */
 	/* STARTER: io->port = 0; io->size = 1; io->in = 0; */
 	/* STARTER: io->string = io->rep = io->immediate = 0; */

@@ -175,13 +175,23 @@ static void errors_unique(void **state)
 
 		if (n == 0 || n > 28)
 			fail_msg("VM-instruction error %u is outside 1-28", n);
-		for (j = i + 1; j < VMX_INSTRUCTION_ERROR_COUNT; j++)
+		for (j = i + 1; j < VMX_INSTRUCTION_ERROR_COUNT; j++) {
 			if (vmx_instruction_error_table[j].number == n)
 				fail_msg("VM-instruction error %u is listed twice", n);
+			if (vmx_str_ieq(vmx_instruction_error_table[j].name, vmx_instruction_error_table[i].name))
+				fail_msg("VM-instruction errors %u and %u are both named %s", n,
+					 vmx_instruction_error_table[j].number, vmx_instruction_error_table[i].name);
+		}
 	}
 	assert_string_equal(vmx_instruction_error_text(7), "VM entry with invalid control field(s)");
 	assert_null(vmx_instruction_error_text(14));
 	assert_null(vmx_instruction_error_text(0));
+	/* The kit's names: the enum, the table and the lookup agree. */
+	assert_int_equal(VMX_ERROR_VMENTRY_INVALID_CONTROL_FIELDS, 7);
+	assert_int_equal(VMX_ERROR_VMENTRY_INVALID_HOST_STATE_FIELDS, 8);
+	assert_int_equal(VMX_ERROR_VMREAD_VMWRITE_UNSUPPORTED_COMPONENT, 12);
+	assert_string_equal(vmx_instruction_error_name(7), "VMENTRY_INVALID_CONTROL_FIELDS");
+	assert_null(vmx_instruction_error_name(14));
 }
 
 static void cpu_bits_unique_per_register(void **state)

@@ -27,25 +27,26 @@ static uint64_t beyond_width(uint64_t pa)
 
 static uint64_t scratch(void) { return (uint64_t)(uintptr_t)env.scratch; }
 
-/* Event injection (SDM 24.8.3): valid bit 31, type in bits 10:8, bit 11
- * deliver error code, vector in 7:0. */
-#define INTR_VALID              (1u << 31)
-#define INTR_DELIVER_ERROR      (1u << 11)
-#define INTR_TYPE(t)            ((uint32_t)(t) << 8)
-#define INTR_TYPE_NMI           2
-#define INTR_TYPE_HW_EXCEPTION  3
-#define INTR_TYPE_SW_INTERRUPT  4
+/* Bit n, which must lie in the reserved range F of vmx_layouts.def (if it
+ * did not, this is 0, the case breaks nothing and the test says so). */
+#define RESERVED_BIT(F, n) (VMX_BITS_MASK(F) & (1ull << (n)))
+
+/* Event injection (SDM 24.8.3): vmx_layouts.def INTR_INFO_ENTRY, types
+ * from vmx_values.def INTR_TYPE. */
+#define INTR_VALID              VMX_BITS_MASK(VMX_INTR_INFO_ENTRY_VALID)
+#define INTR_DELIVER_ERROR      VMX_BITS_MASK(VMX_INTR_INFO_ENTRY_DELIVER_ERROR_CODE)
+#define INTR_TYPE(t)            VMX_BITS_PUT(VMX_INTR_INFO_ENTRY_TYPE, t)
 #define VECTOR_GP               13
 
 /* The power-up IA32_PAT (0x0007040600070406) with entry 0 made type 2,
- * a reserved memory type (SDM vol. 3A 11.12.2). */
+ * a reserved memory type (SDM vol. 3A 11.12.2; not in vmx_values.def
+ * MEMORY_TYPE). */
 #define PAT_WITH_TYPE2 0x0007040600070402ull
 
-/* Activity states and interruptibility bits (SDM 24.4.2). */
-#define ACTIVITY_HLT 1
-#define BLOCK_STI    (1u << 0)
-#define BLOCK_MOV_SS (1u << 1)
-#define BLOCK_SMI    (1u << 2)
+/* Interruptibility bits (SDM 24.4.2, vmx_layouts.def INTERRUPTIBILITY). */
+#define BLOCK_STI    VMX_BITS_MASK(VMX_INTERRUPTIBILITY_BLOCKING_BY_STI)
+#define BLOCK_MOV_SS VMX_BITS_MASK(VMX_INTERRUPTIBILITY_BLOCKING_BY_MOV_SS)
+#define BLOCK_SMI    VMX_BITS_MASK(VMX_INTERRUPTIBILITY_BLOCKING_BY_SMI)
 
 /* --- Control fields ------------------------------------------------------- */
 
@@ -156,10 +157,10 @@ static int break_X2APIC_NO_TPR_SHADOW(void)
 	return use_secondary(VMX_PROC2_VIRTUALIZE_X2APIC_MODE);
 }
 
-/* EPTP (SDM 24.6.11): bits 2:0 memory type (6 = WB), bits 5:3 page-walk
+/* EPTP (SDM 24.6.11, vmx_layouts.def EPTP): memory type, page-walk
  * length minus 1 (must be 3: four levels). */
-#define EPTP_MEMORY_TYPE_WB 6
-#define EPTP_WALK_LENGTH(n) ((uint64_t)((n) - 1) << 3)
+#define EPTP_MEMORY_TYPE_WB VMX_BITS_PUT(VMX_EPTP_MEMORY_TYPE, VMX_MEMORY_TYPE_WB)
+#define EPTP_WALK_LENGTH(n) VMX_BITS_PUT(VMX_EPTP_PAGE_WALK_LENGTH_MINUS_1, (n) - 1)
 
 static int break_EPTP_WALK_LENGTH_2(void)
 {
@@ -259,14 +260,14 @@ static int break_ENTRY_MSR_LOAD_UNALIGNED(void)
 static int break_INTR_INFO_RESERVED(void)
 {
 	/* An external interrupt, vector 0x20, with reserved bit 12 set. */
-	WR(VM_ENTRY_INTERRUPTION_INFORMATION, INTR_VALID | (1u << 12) | 0x20);
+	WR(VM_ENTRY_INTERRUPTION_INFORMATION, INTR_VALID | RESERVED_BIT(VMX_INTR_INFO_ENTRY_RESERVED_30_12, 12) | 0x20);
 	SET(GUEST_RFLAGS, CPU_RFLAGS_IF);
 	return 0;
 }
 
 static int break_INTR_NMI_VECTOR_3(void)
 {
-	WR(VM_ENTRY_INTERRUPTION_INFORMATION, INTR_VALID | INTR_TYPE(INTR_TYPE_NMI) | 3);
+	WR(VM_ENTRY_INTERRUPTION_INFORMATION, INTR_VALID | INTR_TYPE(VMX_INTR_TYPE_NMI) | 3);
 	return 0;
 }
 
@@ -274,7 +275,7 @@ static int break_INTR_GP_NO_ERROR_CODE(void)
 {
 	if (VMX_MSR_FIELD_GET(env.basic, IA32_VMX_BASIC_HW_EXCEPTION_ANY_ERROR_CODE))
 		return vmentry_not_applicable("IA32_VMX_BASIC bit 56: any hardware exception may omit its error code");
-	WR(VM_ENTRY_INTERRUPTION_INFORMATION, INTR_VALID | INTR_TYPE(INTR_TYPE_HW_EXCEPTION) | VECTOR_GP);
+	WR(VM_ENTRY_INTERRUPTION_INFORMATION, INTR_VALID | INTR_TYPE(VMX_INTR_TYPE_HARDWARE_EXCEPTION) | VECTOR_GP);
 	return 0;
 }
 
@@ -289,14 +290,14 @@ static int break_INTR_EXTINT_ERROR_CODE(void)
 static int break_INTR_ERROR_CODE_BIT15(void)
 {
 	WR(VM_ENTRY_INTERRUPTION_INFORMATION,
-	   INTR_VALID | INTR_DELIVER_ERROR | INTR_TYPE(INTR_TYPE_HW_EXCEPTION) | VECTOR_GP);
+	   INTR_VALID | INTR_DELIVER_ERROR | INTR_TYPE(VMX_INTR_TYPE_HARDWARE_EXCEPTION) | VECTOR_GP);
 	WR(VM_ENTRY_EXCEPTION_ERROR_CODE, 1u << 15);
 	return 0;
 }
 
 static int break_INTR_SOFT_LENGTH_16(void)
 {
-	WR(VM_ENTRY_INTERRUPTION_INFORMATION, INTR_VALID | INTR_TYPE(INTR_TYPE_SW_INTERRUPT) | 0x80);
+	WR(VM_ENTRY_INTERRUPTION_INFORMATION, INTR_VALID | INTR_TYPE(VMX_INTR_TYPE_SOFTWARE_INTERRUPT) | 0x80);
 	WR(VM_ENTRY_INSTRUCTION_LENGTH, 16);
 	return 0;
 }
@@ -380,7 +381,7 @@ static int break_GUEST_DR7_UPPER(void)
 
 static int break_GUEST_DEBUGCTL_RESERVED(void)
 {
-	WR(GUEST_IA32_DEBUGCTL, 1u << 2);       /* bits 5:2 are reserved */
+	WR(GUEST_IA32_DEBUGCTL, RESERVED_BIT(VMX_DEBUGCTL_RESERVED_5_2, 2));
 	return load_debug_controls();
 }
 
@@ -405,7 +406,7 @@ static int break_GUEST_EFER_LMA_CLEAR(void)
 }
 
 static int break_GUEST_RFLAGS_BIT1_CLEAR(void) { WR(GUEST_RFLAGS, 0); return 0; }
-static int break_GUEST_RFLAGS_BIT3_SET(void) { SET(GUEST_RFLAGS, 1u << 3); return 0; }
+static int break_GUEST_RFLAGS_BIT3_SET(void) { SET(GUEST_RFLAGS, RESERVED_BIT(VMX_RFLAGS_RESERVED_3, 3)); return 0; }
 static int break_GUEST_RFLAGS_VM_IA32E(void) { SET(GUEST_RFLAGS, CPU_RFLAGS_VM); return 0; }
 static int break_GUEST_RIP_BIT48(void) { WR(GUEST_RIP, 1ull << 48); return 0; }
 static int break_GUEST_RIP_BIT47(void) { WR(GUEST_RIP, NONCANONICAL); return 0; }
@@ -420,7 +421,7 @@ static int break_GUEST_HLT_RING3(void)
 	SET(GUEST_CS_ACCESS_RIGHTS, AR_DPL(3));
 	SET(GUEST_SS_SELECTOR, 3);
 	SET(GUEST_SS_ACCESS_RIGHTS, AR_DPL(3));
-	WR(GUEST_ACTIVITY_STATE, ACTIVITY_HLT);
+	WR(GUEST_ACTIVITY_STATE, VMX_ACTIVITY_HLT);
 	return 0;
 }
 
@@ -435,11 +436,11 @@ static int break_GUEST_HLT_STI_BLOCKING(void)
 	WR(VMX_PREEMPTION_TIMER_VALUE, 1000);
 	SET(GUEST_RFLAGS, CPU_RFLAGS_IF);
 	WR(GUEST_INTERRUPTIBILITY_STATE, BLOCK_STI);
-	WR(GUEST_ACTIVITY_STATE, ACTIVITY_HLT);
+	WR(GUEST_ACTIVITY_STATE, VMX_ACTIVITY_HLT);
 	return 0;
 }
 
-static int break_GUEST_INTR_RESERVED_BIT8(void) { WR(GUEST_INTERRUPTIBILITY_STATE, 1u << 8); return 0; }
+static int break_GUEST_INTR_RESERVED_BIT8(void) { WR(GUEST_INTERRUPTIBILITY_STATE, RESERVED_BIT(VMX_INTERRUPTIBILITY_RESERVED_31_5, 8)); return 0; }
 
 static int break_GUEST_INTR_STI_MOV_SS(void)
 {
@@ -449,7 +450,7 @@ static int break_GUEST_INTR_STI_MOV_SS(void)
 }
 
 static int break_GUEST_INTR_STI_IF0(void) { WR(GUEST_INTERRUPTIBILITY_STATE, BLOCK_STI); return 0; }
-static int break_GUEST_PENDING_DBG_BIT4(void) { WR(GUEST_PENDING_DEBUG_EXCEPTIONS, 1u << 4); return 0; }
+static int break_GUEST_PENDING_DBG_BIT4(void) { WR(GUEST_PENDING_DEBUG_EXCEPTIONS, RESERVED_BIT(VMX_PENDING_DBG_RESERVED_11_4, 4)); return 0; }
 static int break_GUEST_LINK_POINTER_UNALIGNED(void) { WR(VMCS_LINK_POINTER, 1); return 0; }
 static int break_GUEST_LINK_POINTER_REVISION(void) { WR(VMCS_LINK_POINTER, scratch()); return 0; }
 static int break_GUEST_LINK_POINTER_CURRENT(void) { WR(VMCS_LINK_POINTER, env.vmcs_phys); return 0; }
@@ -478,17 +479,17 @@ static int break_GUEST_SS_TYPE_CODE(void)
 
 static int break_GUEST_SS_DPL3(void) { SET(GUEST_SS_ACCESS_RIGHTS, AR_DPL(3)); return 0; }
 static int break_GUEST_SS_RPL3(void) { SET(GUEST_SS_SELECTOR, 3); return 0; }
-static int break_GUEST_DS_NOT_ACCESSED(void) { CLR(GUEST_DS_ACCESS_RIGHTS, VMM_AR_TYPE_ACCESSED); return 0; }
+static int break_GUEST_DS_NOT_ACCESSED(void) { CLR(GUEST_DS_ACCESS_RIGHTS, AR_TYPE_ACCESSED); return 0; }
 static int break_GUEST_DS_NOT_PRESENT(void) { CLR(GUEST_DS_ACCESS_RIGHTS, AR_P); return 0; }
 static int break_GUEST_DS_RPL3_DPL0(void) { SET(GUEST_DS_SELECTOR, 3); return 0; }
 static int break_GUEST_CS_S_CLEAR(void) { CLR(GUEST_CS_ACCESS_RIGHTS, AR_S); return 0; }
-static int break_GUEST_DS_AR_BIT8(void) { SET(GUEST_DS_ACCESS_RIGHTS, 1u << 8); return 0; }
+static int break_GUEST_DS_AR_BIT8(void) { SET(GUEST_DS_ACCESS_RIGHTS, RESERVED_BIT(VMX_SEG_AR_RESERVED_11_8, 8)); return 0; }
 
 static int break_GUEST_DS_UNUSABLE_GARBAGE(void)
 {
 	/* An unusable segment's other rights are not checked (SDM 26.3.1.2):
 	 * type 0, not present, reserved bit 8 set, G without limit 11:0. */
-	WR(GUEST_DS_ACCESS_RIGHTS, AR_UNUSABLE | (1u << 8) | AR_G);
+	WR(GUEST_DS_ACCESS_RIGHTS, AR_UNUSABLE | RESERVED_BIT(VMX_SEG_AR_RESERVED_11_8, 8) | AR_G);
 	WR(GUEST_DS_LIMIT, 0);
 	return 0;
 }
@@ -526,7 +527,7 @@ static int break_GUEST_SS_UNUSABLE_GARBAGE(void)
 {
 	/* A 64-bit guest may have an unusable SS (SDM 26.3.1.2); only its DPL
 	 * still counts (it must equal the RPL, 0 here). */
-	WR(GUEST_SS_ACCESS_RIGHTS, AR_UNUSABLE | (1u << 8) | AR_G);
+	WR(GUEST_SS_ACCESS_RIGHTS, AR_UNUSABLE | RESERVED_BIT(VMX_SEG_AR_RESERVED_11_8, 8) | AR_G);
 	WR(GUEST_SS_LIMIT, 0);
 	return 0;
 }
@@ -540,7 +541,7 @@ static int break_GUEST_INJECT_IRQ_IF0(void)
 
 static int break_GUEST_INJECT_NMI_MOV_SS(void)
 {
-	WR(VM_ENTRY_INTERRUPTION_INFORMATION, INTR_VALID | INTR_TYPE(INTR_TYPE_NMI) | 2);
+	WR(VM_ENTRY_INTERRUPTION_INFORMATION, INTR_VALID | INTR_TYPE(VMX_INTR_TYPE_NMI) | 2);
 	WR(GUEST_INTERRUPTIBILITY_STATE, BLOCK_MOV_SS);
 	return 0;
 }

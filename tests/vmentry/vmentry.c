@@ -224,7 +224,7 @@ static void write_valid_vmcs(void)
 	WR(GUEST_IA32_SYSENTER_ESP, 0);
 	WR(GUEST_IA32_SYSENTER_EIP, 0);
 	WR(VMCS_LINK_POINTER, ~0ull);
-	WR(GUEST_ACTIVITY_STATE, 0);
+	WR(GUEST_ACTIVITY_STATE, VMX_ACTIVITY_ACTIVE);
 	WR(GUEST_INTERRUPTIBILITY_STATE, 0);
 	WR(GUEST_PENDING_DEBUG_EXCEPTIONS, 0);
 }
@@ -242,8 +242,8 @@ void vmentry_make_v86_guest(void)
 	WR(GUEST_RSP, 0xFFF0);
 #define V86_SEG(SEG)                                    \
 	WR(GUEST_##SEG##_SELECTOR, V86_SELECTOR);       \
-	WR(GUEST_##SEG##_BASE, V86_SELECTOR << 4);      \
-	WR(GUEST_##SEG##_LIMIT, 0xFFFF);                \
+	WR(GUEST_##SEG##_BASE, V86_SELECTOR << VMX_V86_SEGMENT_BASE_SHIFT); \
+	WR(GUEST_##SEG##_LIMIT, VMX_V86_SEGMENT_LIMIT); \
 	WR(GUEST_##SEG##_ACCESS_RIGHTS, AR_V86)
 	V86_SEG(CS);
 	V86_SEG(SS);
@@ -254,10 +254,9 @@ void vmentry_make_v86_guest(void)
 #undef V86_SEG
 }
 
-/* EPTP (SDM 24.6.11): bits 2:0 memory type (6 = WB), bits 5:3 page-walk
- * length minus 1 (3: four levels). */
-#define EPTP_MEMORY_TYPE_WB 6
-#define EPTP_WALK_LENGTH_4  (3ull << 3)
+/* EPTP (SDM 24.6.11, vmx_layouts.def EPTP): write-back, four levels. */
+#define EPTP_MEMORY_TYPE_WB VMX_BITS_PUT(VMX_EPTP_MEMORY_TYPE, VMX_MEMORY_TYPE_WB)
+#define EPTP_WALK_LENGTH_4  VMX_BITS_PUT(VMX_EPTP_PAGE_WALK_LENGTH_MINUS_1, 4 - 1)
 
 int vmentry_make_real_mode_guest(void)
 {

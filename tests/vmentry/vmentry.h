@@ -12,33 +12,37 @@
 #include "vmx/controls.h"
 #include "vmx/cpu_bits.h"
 #include "vmx/fields.h"
+#include "vmx/layouts.h"
 #include "vmx/msrs.h"
+#include "vmx/values.h"
 #include "vmm/vmm.h"                /* common/vmm: VMXON, controls, VM entry/exit */
 
-/* Guest access rights (SDM 24.4.1, table 24-2): the bits are common/vmm's
- * VMM_AR_*, the segment types (SDM vol. 3A 3.4.5.1, 3.5) are named here. */
-#define AR_TYPE_DATA_RW_ACCESSED   0x3     /* read/write data, accessed */
-#define AR_TYPE_CODE_XR_ACCESSED   0xB     /* execute/read code, accessed */
-#define AR_TYPE_CODE_XRC_ACCESSED  0xF     /* execute/read conforming code, accessed */
-#define AR_TYPE_TSS_AVAILABLE      0x9     /* 32/64-bit TSS, available */
-#define AR_TYPE_TSS_BUSY           0xB     /* 32/64-bit TSS, busy */
-#define AR_TYPE_LDT                0x2
-#define AR_S                       VMM_AR_S
-#define AR_DPL(n)                  ((uint32_t)(n) << VMM_AR_DPL_SHIFT)
-#define AR_P                       VMM_AR_P
-#define AR_L                       VMM_AR_L
-#define AR_DB                      VMM_AR_DB
-#define AR_G                       VMM_AR_G
-#define AR_UNUSABLE                VMM_AR_UNUSABLE
-#define AR_TYPE_MASK               VMM_AR_TYPE_MASK
+/* Guest access rights (SDM 24.4.1, table 24-2), segment types (SDM vol. 3A
+ * 3.4.5.1, 3.5) and selector bits: short names for the common/vmx lists
+ * (vmx_layouts.def SEG_AR, SELECTOR; vmx_values.def SEG_TYPE, SYSTEM_TYPE). */
+#define AR_TYPE_DATA_RW_ACCESSED   VMX_SEG_TYPE_DATA_RW_ACCESSED
+#define AR_TYPE_CODE_XR_ACCESSED   VMX_SEG_TYPE_CODE_XR_ACCESSED
+#define AR_TYPE_CODE_XRC_ACCESSED  VMX_SEG_TYPE_CODE_XRC_ACCESSED
+#define AR_TYPE_TSS_AVAILABLE      VMX_SYSTEM_TYPE_TSS32_AVAILABLE
+#define AR_TYPE_TSS_BUSY           VMX_SYSTEM_TYPE_TSS32_BUSY
+#define AR_TYPE_LDT                VMX_SYSTEM_TYPE_LDT
+#define AR_S                       VMX_BITS_MASK(VMX_SEG_AR_S)
+#define AR_DPL(n)                  VMX_BITS_PUT(VMX_SEG_AR_DPL, n)
+#define AR_P                       VMX_BITS_MASK(VMX_SEG_AR_P)
+#define AR_L                       VMX_BITS_MASK(VMX_SEG_AR_L)
+#define AR_DB                      VMX_BITS_MASK(VMX_SEG_AR_DB)
+#define AR_G                       VMX_BITS_MASK(VMX_SEG_AR_G)
+#define AR_UNUSABLE                VMX_BITS_MASK(VMX_SEG_AR_UNUSABLE)
+#define AR_TYPE_MASK               VMX_BITS_MASK(VMX_SEG_AR_TYPE)
+#define AR_TYPE_ACCESSED           VMX_BITS_MASK(VMX_SEG_TYPE_BITS_ACCESSED)
 #define AR_CODE64  (AR_TYPE_CODE_XR_ACCESSED | AR_S | AR_P | AR_L | AR_G)
 #define AR_DATA    (AR_TYPE_DATA_RW_ACCESSED | AR_S | AR_P | AR_DB | AR_G)
 #define AR_TSS_BUSY (AR_TYPE_TSS_BUSY | AR_P)
-#define AR_V86     (AR_TYPE_DATA_RW_ACCESSED | AR_S | AR_DPL(3) | AR_P)   /* 0xF3 */
-#define SEL_TI     (1u << 2)                       /* selector: LDT */
+#define AR_V86     VMX_V86_SEGMENT_ACCESS_RIGHTS   /* 0xF3 (SDM 26.3.1.2) */
+#define SEL_TI     VMX_BITS_MASK(VMX_SELECTOR_TI)  /* selector: LDT */
 #define TSS64_LIMIT 0x67                           /* 104-byte TSS (SDM 3A 8.7) */
 #define V86_SELECTOR 0x1000                        /* the v8086 guest runs at 1000:0000 */
-#define RFLAGS_FIXED1 (1ull << 1)                  /* RFLAGS bit 1 is always 1 */
+#define RFLAGS_FIXED1 VMX_BITS_MASK(VMX_RFLAGS_FIXED_1) /* RFLAGS bit 1 is always 1 */
 #define DR7_INIT    0x400                          /* DR7 after reset: bit 10 is 1 */
 #define NONCANONICAL 0x0000800000000000ull         /* bit 47 set, 63:48 clear */
 

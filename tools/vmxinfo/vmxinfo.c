@@ -384,6 +384,7 @@ static int cmd_error(int argc, char **argv)
 		printf("description: not a VM-instruction error number defined in the SDM\n");
 		return EXIT_UNDEFINED;
 	}
+	printf("name: %s\n", vmx_instruction_error_name(n));
 	printf("description: %s\n", text);
 	return EXIT_FOUND;
 }
@@ -395,8 +396,8 @@ static int cmd_errors(int argc, char **argv)
 	(void)argv;
 	need_args(argc, 0, 0, "errors", "");
 	for (i = 0; i < VMX_INSTRUCTION_ERROR_COUNT; i++)
-		printf("%2u  %s\n", vmx_instruction_error_table[i].number,
-		       vmx_instruction_error_table[i].description);
+		printf("%2u  %-40s %s\n", vmx_instruction_error_table[i].number,
+		       vmx_instruction_error_table[i].name, vmx_instruction_error_table[i].description);
 	return EXIT_FOUND;
 }
 
