@@ -566,6 +566,73 @@ static int break_V86_PCIDE(void)
 	return 0;
 }
 
+static int break_V86_CS_BASE(void) { vmentry_make_v86_guest(); WR(GUEST_CS_BASE, 0); return 0; }
+static int break_V86_GS_LIMIT(void) { vmentry_make_v86_guest(); WR(GUEST_GS_LIMIT, 0xFFFFF); return 0; }
+
+static int break_V86_SS_AR_EXPAND_DOWN(void)
+{
+	/* 0xF7: read/write data, expand-down, accessed; a data segment a
+	 * protected-mode guest could use, but not the fixed 0xF3 of v8086. */
+	vmentry_make_v86_guest();
+	WR(GUEST_SS_ACCESS_RIGHTS, VMX_SEG_TYPE_DATA_RW_EXPAND_DOWN_ACCESSED | AR_S | AR_DPL(3) | AR_P);
+	return 0;
+}
+
+static int break_V86_CS_AR_CODE(void)
+{
+	/* 0xFB: execute/read code, accessed, DPL 3: what a real-mode CS "is",
+	 * but VM entry wants 0xF3 for CS too. */
+	vmentry_make_v86_guest();
+	WR(GUEST_CS_ACCESS_RIGHTS, AR_TYPE_CODE_XR_ACCESSED | AR_S | AR_DPL(3) | AR_P);
+	return 0;
+}
+
+static int break_V86_TR_AVAILABLE(void)
+{
+	vmentry_make_v86_guest();
+	WR(GUEST_TR_ACCESS_RIGHTS, AR_TYPE_TSS_AVAILABLE | AR_P);
+	return 0;
+}
+
+static int break_V86_TR_TSS16_BUSY(void)
+{
+	/* A busy 16-bit TSS is a valid TR outside IA-32e mode (SDM 26.3.1.2). */
+	vmentry_make_v86_guest();
+	WR(GUEST_TR_ACCESS_RIGHTS, VMX_SYSTEM_TYPE_TSS16_BUSY | AR_P);
+	return 0;
+}
+
+static int break_V86_CR0_PE_CLEAR(void)
+{
+	/* Without "unrestricted guest", CR0.PE = 0 would also break the CR0
+	 * fixed bits; with it, PE = PG = 0 is real mode, and only RFLAGS.VM
+	 * is wrong. */
+	if (vmentry_make_real_mode_guest() < 0)
+		return -1;
+	vmentry_make_v86_guest();
+	CLR(GUEST_CR0, CPU_CR0_PE | CPU_CR0_PG);
+	return 0;
+}
+
+static int break_V86_IA32E_MODE(void)
+{
+	/* IA-32e mode needs CR0.PG and CR4.PAE (GUEST_IA32E_PG_PAE): keep both
+	 * right, so RFLAGS.VM is the only thing wrong. */
+	vmentry_make_v86_guest();
+	SET(VM_ENTRY_CONTROLS, VMX_ENTRY_IA_32E_MODE_GUEST);
+	SET(GUEST_CR4, CPU_CR4_PAE);
+	return 0;
+}
+
+static int break_V86_FS_SELECTOR_BASE(void)
+{
+	/* The BIOS data segment 0040 with the base of segment 1000 left in
+	 * place: the base must be 0x400. */
+	vmentry_make_v86_guest();
+	WR(GUEST_FS_SELECTOR, 0x40);
+	return 0;
+}
+
 /* --- lab05: unrestricted guest (real mode under EPT) ----------------------- */
 
 static int break_UG_REAL_MODE_VALID(void) { return vmentry_make_real_mode_guest(); }
