@@ -53,8 +53,7 @@ void guest_state_setup(void)
 {
 	struct vmcs_vars *v = &vmcs_vars;
 	struct rt_dtr gdtr = read_gdtr(), idtr = read_idtr();
-	vmx_u64 dr7, rflags = read_rflags();
-	unsigned i;
+	vmx_u64 dr7;
 
 	/* Control registers: the host's, already adjusted to the fixed-bit
 	 * MSRs by VMXON's preparation (SDM 26.3.1.1 checks them the same way). */
@@ -96,12 +95,9 @@ void guest_state_setup(void)
 	 * as if it had been called. */
 	v->GUEST_RIP = (vmx_u64)(unsigned long)guest_main;
 	v->GUEST_RSP = (vmx_u64)(unsigned long)(guest_stack + sizeof(guest_stack)) - 8;
-	/* RFLAGS with every named flag clear (interrupts off): what is left is
-	 * bit 1, reserved and always 1 (SDM vol. 1 3.4.3; checked by 26.3.1.4). */
-	for (i = 0; i < CPU_REG_BIT_COUNT; i++)
-		if (cpu_reg_bit_table[i].reg == CPU_REG_RFLAGS)
-			rflags &= ~(1ull << cpu_reg_bit_table[i].bit);
-	v->GUEST_RFLAGS = rflags;
+	/* RFLAGS: every flag clear (interrupts off); only bit 1, reserved and
+	 * always 1, is set (SDM vol. 1 3.4.3; VM entry checks it, 26.3.1.4). */
+	v->GUEST_RFLAGS = VMX_BITS_MASK(VMX_RFLAGS_FIXED_1);
 
 	/* Non-register state (SDM 24.4.2): active, nothing blocked, no pending
 	 * debug exceptions, and no shadow VMCS: the link pointer must then be

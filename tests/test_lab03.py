@@ -261,7 +261,7 @@ def _():
     run = break_run("VMCS_LINK_POINTER", "0")
     expect(run, r"^exit: ENTRY_FAILURE_INVALID_GUEST_STATE \(entry failure, reason 0x80000021\) "
                 r"qualification 0x4$")
-    expect(run, r"^entry failure qualification: 0x4 = the VMCS link pointer is not valid")
+    expect(run, r"^entry failure qualification: 0x4 = VMCS_LINK_POINTER: ")
     expect_not(run, r"^VMLAUNCH: ok")
 
 

@@ -4,8 +4,8 @@
  * entry failure by its reason and qualification.
  *
  * Runs in: bare metal, 64-bit, VMX root operation with a current VMCS.
- * SDM vol. 3C (classic numbering): 24.9 (exit-information fields), 26.7
- * (VM-entry failures during or after loading guest state), 27.2 (recording
+ * SDM vol. 3C (classic numbering): 24.9 (exit-information fields), 26
+ * ("VM-entry failures during or after loading guest state"), 27.2 (recording
  * VM-exit information), 30.4 (VM-instruction error numbers), appendix C
  * (basic exit reasons).
  */
@@ -53,20 +53,20 @@ const char *vmm_exit_name(vmx_u32 basic)
 
 /*
  * The exit qualification of an entry failure with basic reason 33 ("invalid
- * guest state", SDM 26.3.1) says which check failed, when it is not one of
- * the plain register checks. The values are those of SDM 26.7 (the list is
- * the SDM's; it has no number in the fact lists because only this decoder
- * uses it).
+ * guest state", SDM 26.3.1) tells the few checks that have their own code
+ * (the QUAL_ENTRY_FAILURE values of common/vmx/vmx_values.def); 0 means one
+ * of the plain register and state checks.
  */
-static const char *guest_state_qualification(vmx_u64 q)
+static void print_guest_state_qualification(vmx_u64 q)
 {
-	switch (q) {
-	case 0: return "no further detail: a check on the guest registers or MSRs failed (SDM 26.3.1.1-26.3.1.4)";
-	case 2: return "loading the guest PDPTEs failed (SDM 26.3.1.6)";
-	case 3: return "NMI injection while blocking by STI/MOV SS is set (SDM 26.3.1.5)";
-	case 4: return "the VMCS link pointer is not valid (SDM 26.3.1.5)";
-	default: return "not defined by the SDM";
-	}
+	const struct vmx_value_info *v = vmx_value_lookup("QUAL_ENTRY_FAILURE", q);
+
+	if (v)
+		printf("entry failure qualification: 0x%llx = %s: %s\n", (unsigned long long)q,
+		       v->name, v->description);
+	else
+		printf("entry failure qualification: 0x%llx = a value the SDM does not define\n",
+		       (unsigned long long)q);
 }
 
 static void print_entry_failure(const struct vmm_exit *e)
@@ -78,13 +78,14 @@ static void print_entry_failure(const struct vmm_exit *e)
 	       vmm_exit_name(e->basic), e->reason, q);
 	printf("entry failure: %s\n", info ? info->description : "basic reason not defined by the SDM");
 	if (e->basic == VMX_EXIT_REASON_ENTRY_FAILURE_INVALID_GUEST_STATE)
-		printf("entry failure qualification: 0x%llx = %s\n", q, guest_state_qualification(q));
+		print_guest_state_qualification(q);
 	else if (e->basic == VMX_EXIT_REASON_ENTRY_FAILURE_MSR_LOADING)
 		printf("entry failure qualification: 0x%llx = entry %llu of the VM-entry MSR-load area could not be loaded (SDM 26.4)\n",
 		       q, q);
 	else
-		printf("entry failure qualification: 0x%llx (SDM 26.7)\n", q);
-	printf("entry failure: the guest did not run; guest state is as written (SDM 26.7)\n");
+		printf("entry failure qualification: 0x%llx\n", q);
+	printf("entry failure: the guest did not run; its state is as written "
+	       "(SDM 26, \"VM-entry failures during or after loading guest state\")\n");
 }
 
 void vmm_exit_print(const struct vmm_exit *e)
@@ -113,25 +114,6 @@ const char *vmm_instruction_error_text(vmx_u32 number)
 	const char *t = vmx_instruction_error_text(number);
 
 	return t ? t : "not a VM-instruction error number the SDM defines";
-}
-
-/*
- * The number of "VMREAD/VMWRITE from/to unsupported VMCS component" (a
- * field this CPU model lacks), looked up in vmx_errors.def by the SDM's
- * words so the number itself is written only there.
- */
-vmx_u32 vmm_error_unsupported_component(void)
-{
-	static vmx_u32 number;
-	unsigned i;
-
-	for (i = 0; !number && i < VMX_INSTRUCTION_ERROR_COUNT; i++)
-		if (strcmp(vmx_instruction_error_table[i].description,
-			   "VMREAD/VMWRITE from/to unsupported VMCS component") == 0)
-			number = vmx_instruction_error_table[i].number;
-	if (!number)
-		rt_panic("vmm: vmx_errors.def has no \"unsupported VMCS component\" error");
-	return number;
 }
 
 int vmm_explain_status(const char *instruction, int status)

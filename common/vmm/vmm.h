@@ -36,6 +36,8 @@
 #include "vmx/exit_reasons.h"
 #include "vmx/errors.h"
 #include "vmx/cpu_bits.h"
+#include "vmx/layouts.h"
+#include "vmx/values.h"
 
 /* --- Guest general registers (vmm_entry.asm) ------------------------------ */
 
@@ -107,10 +109,10 @@ void vmm_exit_read(struct vmm_exit *e);
  * Print one line per exit:
  *   exit: VMCALL qualification 0x0 rip 0x100fe7 length 3
  * and for an entry failure (reason bit 31) the explanation lines:
- *   exit: ENTRY_FAILURE_INVALID_GUEST_STATE (entry failure, reason 0x80000021) qualification 0x0
+ *   exit: ENTRY_FAILURE_INVALID_GUEST_STATE (entry failure, reason 0x80000021) qualification 0x4
  *   entry failure: VM-entry failure due to invalid guest state
- *   entry failure qualification: 0x0 = no further detail: a check on the guest ... (SDM 26.3.1.1-26.3.1.4)
- *   entry failure: the guest did not run; guest state is as written (SDM 26.7)
+ *   entry failure qualification: 0x4 = VMCS_LINK_POINTER: Failure was due to an invalid VMCS link pointer
+ *   entry failure: the guest did not run; its state is as written (SDM 26, "VM-entry failures ...")
  */
 void vmm_exit_print(const struct vmm_exit *e);
 
@@ -134,8 +136,11 @@ vmx_u32 vmm_instruction_error(void);
 const char *vmm_instruction_error_text(vmx_u32 number);
 
 /* The VM-instruction error of a VMREAD/VMWRITE to a component this CPU
- * model lacks ("unsupported VMCS component", from vmx_errors.def). */
-vmx_u32 vmm_error_unsupported_component(void);
+ * model lacks (VMX_ERROR_VMREAD_VMWRITE_UNSUPPORTED_COMPONENT, 12). */
+static inline vmx_u32 vmm_error_unsupported_component(void)
+{
+	return VMX_ERROR_VMREAD_VMWRITE_UNSUPPORTED_COMPONENT;
+}
 
 /* --- Control words from capability MSRs (controls.c) ---------------------- */
 
@@ -258,19 +263,20 @@ int vmm_vmcs_load(void *vmcs);
 /*
  * The VMCS access-rights format is the descriptor's bits 47:40 (type, S,
  * DPL, P) in bits 7:0 and bits 55:52 (AVL, L, D/B, G) in bits 15:12, plus
- * one bit that no descriptor has: bit 16 "segment unusable". These are the
- * layout of the access-rights fields, not in the fact lists.
+ * one bit that no descriptor has: bit 16 "segment unusable". The positions
+ * come from the SEG_AR layout of common/vmx/vmx_layouts.def.
  */
-#define VMM_AR_TYPE_MASK        0xFu            /* bits 3:0: segment type */
-#define VMM_AR_TYPE_ACCESSED    (1u << 0)       /* code/data type bit 0 */
-#define VMM_AR_S                (1u << 4)       /* 1 code/data, 0 system */
-#define VMM_AR_DPL_SHIFT        5               /* bits 6:5: DPL */
-#define VMM_AR_P                (1u << 7)       /* present */
-#define VMM_AR_L                (1u << 13)      /* 64-bit code segment */
-#define VMM_AR_DB               (1u << 14)      /* default size 32 bits */
-#define VMM_AR_G                (1u << 15)      /* limit in 4 KiB units */
-#define VMM_AR_UNUSABLE         (1u << 16)      /* the VMCS's own bit */
-#define VMM_AR_DEFINED_BITS     0x1F0FFu        /* bits 7:0, 15:12, 16 */
+#define VMM_AR_TYPE_MASK        ((vmx_u32)VMX_BITS_MASK(VMX_SEG_AR_TYPE))
+#define VMM_AR_S                ((vmx_u32)VMX_BITS_MASK(VMX_SEG_AR_S))
+#define VMM_AR_DPL_SHIFT        VMX_SEG_AR_DPL_LSB
+#define VMM_AR_P                ((vmx_u32)VMX_BITS_MASK(VMX_SEG_AR_P))
+#define VMM_AR_L                ((vmx_u32)VMX_BITS_MASK(VMX_SEG_AR_L))
+#define VMM_AR_DB               ((vmx_u32)VMX_BITS_MASK(VMX_SEG_AR_DB))
+#define VMM_AR_G                ((vmx_u32)VMX_BITS_MASK(VMX_SEG_AR_G))
+#define VMM_AR_UNUSABLE         ((vmx_u32)VMX_BITS_MASK(VMX_SEG_AR_UNUSABLE))
+/* Every bit the format defines (a CPU need not keep the reserved ones). */
+#define VMM_AR_DEFINED_BITS     ((vmx_u32)~(VMX_BITS_MASK(VMX_SEG_AR_RESERVED_11_8) | \
+					    VMX_BITS_MASK(VMX_SEG_AR_RESERVED_31_17)))
 
 /* Access rights, base and limit of a GDT descriptor, in VMCS form. */
 struct vmm_segment {

@@ -80,9 +80,7 @@ static void state_setup(void)
 	v->GUEST_IDTR_LIMIT = idtr.limit;
 	v->GUEST_RIP = (vmx_u64)(unsigned long)vmm_test_guest;
 	v->GUEST_RSP = (vmx_u64)(unsigned long)(guest_stack + sizeof(guest_stack));
-	v->GUEST_RFLAGS = read_rflags() & ~(CPU_RFLAGS_IF | CPU_RFLAGS_CF | CPU_RFLAGS_PF |
-					    CPU_RFLAGS_AF | CPU_RFLAGS_ZF | CPU_RFLAGS_SF |
-					    CPU_RFLAGS_TF | CPU_RFLAGS_DF | CPU_RFLAGS_OF);
+	v->GUEST_RFLAGS = VMX_BITS_MASK(VMX_RFLAGS_FIXED_1);
 	v->VMCS_LINK_POINTER = ~0ull;
 
 	v->HOST_CS_SELECTOR = read_cs();
