@@ -194,7 +194,7 @@ def _():
             raise TestFailure("penryn did not skip %s" % f)
         if f in skipped(has):
             raise TestFailure("haswell skipped %s" % f)
-    expect(pen, r"^machine\[\] skip: EPT_POINTER \(not supported: VMfailValid, error 12\)$")
+    expect(pen, r"^machine\[\] skip: EPT_POINTER \(error 12\)$")
     # Penryn's IA32_VMX_MISC bit 29 is 0: its read-only fields are skipped as such.
     m = expect(pen, r"^machine\[\] skipped: (\d+) not supported .*, (\d+) read-only "
                     r"\(IA32_VMX_MISC bit 29 is (\d)\)$")
