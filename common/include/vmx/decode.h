@@ -25,6 +25,7 @@
 #include "cpu_bits.h"
 #include "exit_reasons.h"
 #include "errors.h"
+#include "values.h"
 
 struct vmx_printer {
 	void (*printf)(void *ctx, const char *fmt, ...)
@@ -60,8 +61,8 @@ static inline void vmx_print_msr_line(const struct vmx_printer *p, vmx_u32 msr, 
 static inline const char *vmx_memory_type_name(vmx_u64 type)
 {
 	switch (type) {
-	case 0:  return "uncacheable (UC)";
-	case 6:  return "write-back (WB)";
+	case VMX_MEMORY_TYPE_UC: return "uncacheable (UC)";
+	case VMX_MEMORY_TYPE_WB: return "write-back (WB)";
 	default: return "not used by VMX";
 	}
 }
