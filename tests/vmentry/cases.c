@@ -38,10 +38,14 @@ static uint64_t scratch(void) { return (uint64_t)(uintptr_t)env.scratch; }
 #define INTR_TYPE(t)            VMX_BITS_PUT(VMX_INTR_INFO_ENTRY_TYPE, t)
 #define VECTOR_GP               13
 
-/* The power-up IA32_PAT (0x0007040600070406) with entry 0 made type 2,
- * a reserved memory type (SDM vol. 3A 11.12.2; not in vmx_values.def
- * MEMORY_TYPE). */
-#define PAT_WITH_TYPE2 0x0007040600070402ull
+/* The power-up IA32_PAT (entries 0-7: WB WT UC- UC WB WT UC- UC, SDM vol.
+ * 3A 11.12.4) with entry 0 made type 2, a reserved memory type (not in
+ * vmx_values.def MEMORY_TYPE): 0x0007040600070402. */
+#define PAT_ENTRY(i, type) ((uint64_t)(type) << (8 * (i)))
+#define PAT_WITH_TYPE2 (PAT_ENTRY(0, 2) | PAT_ENTRY(1, VMX_MEMORY_TYPE_WT) |                 \
+			PAT_ENTRY(2, VMX_MEMORY_TYPE_UC_MINUS) | PAT_ENTRY(3, VMX_MEMORY_TYPE_UC) | \
+			PAT_ENTRY(4, VMX_MEMORY_TYPE_WB) | PAT_ENTRY(5, VMX_MEMORY_TYPE_WT) |       \
+			PAT_ENTRY(6, VMX_MEMORY_TYPE_UC_MINUS) | PAT_ENTRY(7, VMX_MEMORY_TYPE_UC))
 
 /* Interruptibility bits (SDM 24.4.2, vmx_layouts.def INTERRUPTIBILITY). */
 #define BLOCK_STI    VMX_BITS_MASK(VMX_INTERRUPTIBILITY_BLOCKING_BY_STI)
@@ -410,7 +414,8 @@ static int break_GUEST_RFLAGS_BIT3_SET(void) { SET(GUEST_RFLAGS, RESERVED_BIT(VM
 static int break_GUEST_RFLAGS_VM_IA32E(void) { SET(GUEST_RFLAGS, CPU_RFLAGS_VM); return 0; }
 static int break_GUEST_RIP_BIT48(void) { WR(GUEST_RIP, 1ull << 48); return 0; }
 static int break_GUEST_RIP_BIT47(void) { WR(GUEST_RIP, NONCANONICAL); return 0; }
-static int break_GUEST_ACTIVITY_4(void) { WR(GUEST_ACTIVITY_STATE, 4); return 0; }
+/* 4: one past the last activity state the SDM defines (wait-for-SIPI). */
+static int break_GUEST_ACTIVITY_4(void) { WR(GUEST_ACTIVITY_STATE, VMX_ACTIVITY_WAIT_FOR_SIPI + 1); return 0; }
 static int break_GUEST_HLT_RING3(void)
 {
 	/* A consistent ring-3 64-bit guest (CS and SS RPL = DPL = 3), in the
