@@ -117,6 +117,50 @@ def _():
         raise TestFailure("error numbers differ: %s vs %s" % (want, got))
 
 
+@test("facts: vmxinfo layouts, layout and values list exactly the lines of vmx_layouts.def and vmx_values.def")
+def _():
+    rows = def_rows("vmx_layouts.def", "VMX_BITFIELD")
+    want = {}
+    for r in rows:
+        want.setdefault(r[0], []).append(r[1])
+    got = dict((l.split()[0], int(l.split()[1])) for l in ok("layouts").splitlines())
+    if got != dict((k, len(v)) for k, v in want.items()) or len(want) < 10:
+        raise TestFailure("vmxinfo layouts: %s, the list: %s" % (got, want))
+    for layout, names in want.items():
+        # "bit  4     NAME ..." or "bits 31:16 NAME ...": the name is the third word
+        listed = [l.split()[2] for l in ok("layout", layout.lower()).splitlines()]
+        if listed != names:
+            raise TestFailure("vmxinfo layout %s lists %s, the list has %s" % (layout, listed, names))
+    want = sorted((r[0], r[1], int(r[2], 0)) for r in def_rows("vmx_values.def", "VMX_VALUE"))
+    got = sorted((l.split()[0], l.split()[1], int(l.split()[2], 16)) for l in ok("values").splitlines())
+    if want != got or len(want) < 50:
+        raise TestFailure("values differ: %s" % sorted(set(want) ^ set(got))[:10])
+    got = [l.split()[1] for l in ok("values", "activity").splitlines()]
+    if got != ["ACTIVE", "HLT", "SHUTDOWN", "WAIT_FOR_SIPI"]:
+        raise TestFailure("vmxinfo values ACTIVITY: %s" % got)
+
+
+@test("facts: vmxinfo layout decodes an I/O exit qualification, v8086 access rights and a #GP exit")
+def _():
+    # `in al, dx` with DX = 0x3FD (COM1's line status register): SDM 27.2.1,
+    # table 27-5: port in bits 31:16, bit 3 = IN, size - 1 = 0.
+    out = ok("layout", "IO_QUAL", "0x03FD0008")
+    for rx in (r"^PORT: 0x3fd  \(", r"^DIRECTION_IN: yes ", r"^SIZE: 0x0 ", r"^STRING: no ",
+               r"^IMMEDIATE: no "):
+        has(out, rx, "IO_QUAL 0x03FD0008")
+    # Access rights 0xF3 (SDM 26.3.1.2: every segment of a virtual-8086 guest).
+    out = ok("layout", "SEG_AR", "0xF3")
+    for rx in (r"^TYPE: 0x3 DATA_RW_ACCESSED ", r"^S: yes ", r"^DPL: 0x3 ", r"^P: yes ", r"^UNUSABLE: no "):
+        has(out, rx, "SEG_AR 0xF3")
+    has(ok("layout", "SEG_AR", "0x8B"), r"^TYPE: 0xb TSS32_BUSY ", "SEG_AR 0x8B (S = 0: a system type)")
+    # A #GP with error code as VM-exit interruption information (SDM 24.9.2).
+    out = ok("layout", "INTR_INFO_EXIT", "0x80000B0D")
+    for rx in (r"^VECTOR: 0xd ", r"^TYPE: 0x3 HARDWARE_EXCEPTION ", r"^ERROR_CODE_VALID: yes ",
+               r"^NMI_UNBLOCKING: no ", r"^VALID: yes "):
+        has(out, rx, "INTR_INFO_EXIT 0x80000B0D")
+    has(ok("layout", "EPTP", "0x501E"), r"^MEMORY_TYPE: 0x6 WB ", "EPTP 0x501E")
+
+
 @test("facts: vmxinfo fields --group/--width filter")
 def _():
     host16 = ok("fields", "--group", "host", "--width", "16").splitlines()
@@ -169,6 +213,9 @@ BAD_INPUT = [
     ("malformed MSR value", ["msr", "0x482", "12x"], r"malformed number '12x'"),
     ("unknown exit reason name", ["exit", "NOT_A_REASON"], r"unknown exit reason name 'NOT_A_REASON'"),
     ("error number too large", ["error", "99999999999"], r"number too large"),
+    ("unknown layout", ["layout", "NO_SUCH_LAYOUT"], r"unknown layout 'NO_SUCH_LAYOUT'"),
+    ("malformed layout value", ["layout", "IO_QUAL", "0xZZ"], r"malformed number '0xZZ'"),
+    ("unknown value set", ["values", "NO_SUCH_SET"], r"unknown value set 'NO_SUCH_SET'"),
 ]
 
 

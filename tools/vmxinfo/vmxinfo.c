@@ -1,6 +1,7 @@
 /*
  * vmxinfo.c - look up VMX facts from the command line: VMCS field encodings,
- * capability MSR values, exit reasons and VM-instruction errors.
+ * capability MSR values, exit reasons, VM-instruction errors, the bit
+ * layouts of exit qualifications, access rights ... and named values.
  *
  * Where it runs: on the host (Linux, hosted C). Every fact comes from the
  * lists in common/vmx/ (the .def files) through common/include/vmx/; the decoders are
@@ -18,6 +19,8 @@
 #include <string.h>
 
 #include "vmx/decode.h"
+#include "vmx/layouts.h"
+#include "vmx/values.h"
 
 #define VMXINFO_VERSION "1.0"
 
@@ -26,7 +29,7 @@ enum { EXIT_FOUND = 0, EXIT_UNDEFINED = 1, EXIT_BAD_INPUT = 2 };
 static const char manual[] =
 "NAME\n"
 "    vmxinfo - look up Intel VMX facts: VMCS fields, capability MSRs,\n"
-"    exit reasons, VM-instruction errors\n"
+"    exit reasons, VM-instruction errors, bit layouts, named values\n"
 "\n"
 "SYNOPSIS\n"
 "    vmxinfo field ENCODING|NAME\n"
@@ -37,6 +40,9 @@ static const char manual[] =
 "    vmxinfo exits\n"
 "    vmxinfo error NUMBER\n"
 "    vmxinfo errors\n"
+"    vmxinfo layout LAYOUT [VALUE]\n"
+"    vmxinfo layouts\n"
+"    vmxinfo values [SET]\n"
 "    vmxinfo --help | --version\n"
 "\n"
 "DESCRIPTION\n"
@@ -75,7 +81,18 @@ static const char manual[] =
 "        Describe a VM-instruction error number (the VM_INSTRUCTION_ERROR\n"
 "        field after VMfailValid; SDM 31.4).\n"
 "    errors\n"
-"        List the VM-instruction error numbers.\n"
+"        List the VM-instruction error numbers with the kit's names (the SDM\n"
+"        gives numbers and descriptions only).\n"
+"    layout LAYOUT [VALUE]\n"
+"        Without VALUE, list the bit fields of a layout (common/vmx/\n"
+"        vmx_layouts.def: IO_QUAL, INTR_INFO_EXIT, SEG_AR, EPTP, ...). With\n"
+"        VALUE, decode it field by field; a type or memory-type field also\n"
+"        shows its name from vmx_values.def.\n"
+"    layouts\n"
+"        List the layouts and how many fields each has.\n"
+"    values [SET]\n"
+"        List the named values (common/vmx/vmx_values.def), or one SET\n"
+"        (INTR_TYPE, ACTIVITY, SEG_TYPE, SYSTEM_TYPE, MEMORY_TYPE, ...).\n"
 "\n"
 "OPTIONS\n"
 "    -h, --help     this text\n"
@@ -97,7 +114,10 @@ static const char manual[] =
 "    vmxinfo msr IA32_VMX_BASIC 0x00D810000000002B\n"
 "    vmxinfo exit 48                 EPT_VIOLATION\n"
 "    vmxinfo exit EPT_VIOLATION      48\n"
-"    vmxinfo error 7                 VM entry with invalid control field(s)\n";
+"    vmxinfo error 7                 VM entry with invalid control field(s)\n"
+"    vmxinfo layout IO_QUAL 0x3FD0008   an IN from port 0x3fd, 1 byte\n"
+"    vmxinfo layout SEG_AR 0xF3      a virtual-8086 segment's access rights\n"
+"    vmxinfo values INTR_TYPE\n";
 
 /* The one-line error for bad input; never returns. */
 static void bad_input(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -401,6 +421,106 @@ static int cmd_errors(int argc, char **argv)
 	return EXIT_FOUND;
 }
 
+/* --- layout / layouts / values ------------------------------------------- */
+
+/* Does vmx_layouts.def have LAYOUT? */
+static int layout_exists(const char *layout)
+{
+	unsigned i;
+
+	for (i = 0; i < VMX_BITFIELD_COUNT; i++)
+		if (vmx_str_ieq(vmx_bitfield_table[i].layout, layout))
+			return 1;
+	return 0;
+}
+
+/* The value set a field's contents come from (vmx_values.def), or NULL. */
+static const char *field_value_set(const struct vmx_bitfield_info *f, vmx_u64 value)
+{
+	if (!strcmp(f->name, "TYPE") && !strncmp(f->layout, "INTR_INFO_", 10))
+		return "INTR_TYPE";
+	if (!strcmp(f->name, "MEMORY_TYPE") && !strcmp(f->layout, "EPTP"))
+		return "MEMORY_TYPE";
+	if (!strcmp(f->name, "TYPE") && !strcmp(f->layout, "SEG_AR"))
+		return VMX_BITS_GET(value, VMX_SEG_AR_S) ? "SEG_TYPE" : "SYSTEM_TYPE";
+	return NULL;
+}
+
+static int cmd_layout(int argc, char **argv)
+{
+	vmx_u64 value = 0;
+	int decode = argc == 3;
+	unsigned i;
+
+	need_args(argc, 1, 2, "layout", "LAYOUT [VALUE]");
+	if (!layout_exists(argv[1]))
+		bad_input("unknown layout '%s' (vmxinfo layouts lists them)", argv[1]);
+	if (decode)
+		value = parse_number(argv[2], ~0ull, "the value to decode");
+	for (i = 0; i < VMX_BITFIELD_COUNT; i++) {
+		const struct vmx_bitfield_info *f = &vmx_bitfield_table[i];
+		vmx_u64 v = vmx_bitfield_value(f, value);
+		const char *set, *name;
+
+		if (!vmx_str_ieq(f->layout, argv[1]))
+			continue;
+		if (!decode) {
+			if (f->lsb == f->msb)
+				printf("bit %2u     %-26s %s\n", f->lsb, f->name, f->description);
+			else
+				printf("bits %2u:%-2u %-26s %s\n", f->msb, f->lsb, f->name, f->description);
+			continue;
+		}
+		printf("%s: ", f->name);
+		if (f->lsb == f->msb)
+			printf("%s", v ? "yes" : "no");
+		else
+			printf("0x%llx", (unsigned long long)v);
+		set = field_value_set(f, value);
+		name = set ? vmx_value_name(set, v) : NULL;
+		if (set)
+			printf(" %s", name ? name : "(not a defined value)");
+		printf("  (%s)\n", f->description);
+	}
+	return EXIT_FOUND;
+}
+
+static int cmd_layouts(int argc, char **argv)
+{
+	unsigned i, j, n;
+
+	(void)argv;
+	need_args(argc, 0, 0, "layouts", "");
+	for (i = 0; i < VMX_BITFIELD_COUNT; i++) {
+		const char *l = vmx_bitfield_table[i].layout;
+
+		if (i > 0 && !strcmp(vmx_bitfield_table[i - 1].layout, l))
+			continue;
+		for (j = i, n = 0; j < VMX_BITFIELD_COUNT && !strcmp(vmx_bitfield_table[j].layout, l); j++)
+			n++;
+		printf("%-17s %u fields\n", l, n);
+	}
+	return EXIT_FOUND;
+}
+
+static int cmd_values(int argc, char **argv)
+{
+	unsigned i, n = 0;
+
+	need_args(argc, 0, 1, "values", "[SET]");
+	for (i = 0; i < VMX_VALUE_COUNT; i++) {
+		const struct vmx_value_info *v = &vmx_value_table[i];
+
+		if (argc == 2 && !vmx_str_ieq(v->set, argv[1]))
+			continue;
+		printf("%-19s %-30s 0x%-5x %s\n", v->set, v->name, v->value, v->description);
+		n++;
+	}
+	if (n == 0)
+		bad_input("unknown value set '%s' (vmxinfo values lists them all)", argv[1]);
+	return EXIT_FOUND;
+}
+
 static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
@@ -409,6 +529,8 @@ static const struct {
 	{ "msr", cmd_msr },       { "msrs", cmd_msrs },
 	{ "exit", cmd_exit },     { "exits", cmd_exits },
 	{ "error", cmd_error },   { "errors", cmd_errors },
+	{ "layout", cmd_layout }, { "layouts", cmd_layouts },
+	{ "values", cmd_values },
 };
 
 int main(int argc, char **argv)
@@ -430,19 +552,21 @@ int main(int argc, char **argv)
 			return EXIT_FOUND;
 		case 'V':
 			printf("vmxinfo (vmxlab) %s: %u VMCS fields, %u MSRs, %u control bits, "
-			       "%u exit reasons, %u VM-instruction errors\n", VMXINFO_VERSION,
+			       "%u exit reasons, %u VM-instruction errors, %u layout fields, "
+			       "%u named values\n", VMXINFO_VERSION,
 			       VMCS_FIELD_COUNT, VMX_MSR_COUNT, VMX_CONTROL_BIT_COUNT,
-			       VMX_EXIT_REASON_COUNT, VMX_INSTRUCTION_ERROR_COUNT);
+			       VMX_EXIT_REASON_COUNT, VMX_INSTRUCTION_ERROR_COUNT,
+			       VMX_BITFIELD_COUNT, VMX_VALUE_COUNT);
 			return EXIT_FOUND;
 		default:
 			bad_input("unknown option '%s' (see vmxinfo --help)", argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
-		bad_input("no command given (commands: field fields msr msrs exit exits error errors; see vmxinfo --help)");
+		bad_input("no command given (commands: field fields msr msrs exit exits error errors layout layouts values; see vmxinfo --help)");
 	for (i = 0; i < VMX_ARRAY_SIZE(commands); i++)
 		if (!strcmp(argv[optind], commands[i].name))
 			return commands[i].run(argc - optind, argv + optind);
-	bad_input("unknown command '%s' (commands: field fields msr msrs exit exits error errors)",
+	bad_input("unknown command '%s' (commands: field fields msr msrs exit exits error errors layout layouts values)",
 		  argv[optind]);
 }
