@@ -18,7 +18,7 @@ struct cpuid_regs {
 /* CPUID feature flags the runtime and the labs test (SDM Vol. 2A, CPUID). */
 #define CPUID_LEAF_VENDOR   0x0u          /* EBX, EDX, ECX: the vendor string */
 #define CPUID_LEAF_FEATURES 0x1u
-#define CPUID_1_ECX_VMX     (1u << 5)     /* VMX (SDM Vol. 3C 24.6) */
+#define CPUID_1_ECX_VMX     (1u << 5)     /* VMX (SDM Vol. 3C 23.6) */
 
 /* CPUID with EAX = leaf, ECX = subleaf. */
 static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf)

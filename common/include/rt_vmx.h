@@ -2,10 +2,10 @@
  * rt_vmx.h - the VMX instructions as C functions that return what happened.
  *
  * Runs in: bare metal, 64-bit ring 0 (VMX root operation for all but
- * vmcall, which a guest executes).  SDM Vol. 3C chapter 31 ("VMX
- * Instruction Reference").
+ * vmcall, which a guest executes).  SDM Vol. 3C (classic numbering)
+ * chapter 30 ("VMX Instruction Reference").
  *
- * Every VMX instruction reports through RFLAGS (SDM 31.2):
+ * Every VMX instruction reports through RFLAGS (SDM 30.2, "Conventions"):
  *   CF = 0, ZF = 0   VMsucceed
  *   CF = 1           VMfailInvalid  (no current VMCS, or VMXON-time failures)
  *   ZF = 1           VMfailValid    (the reason is in the current VMCS's
@@ -120,7 +120,8 @@ static inline enum vmx_status vmwrite(uint64_t encoding, uint64_t value)
  * and the next VM exit continues at the VMCS's HOST_RIP on HOST_RSP.  So a
  * return from these is always a failure: VMfailInvalid (no current VMCS) or
  * VMfailValid (see vmx_instruction_error(); entry failures that happen
- * after the checks of SDM 27.2 are VM exits instead, SDM 27.8). */
+ * after the checks of SDM 26.1-26.2 are VM exits instead: SDM 26,
+ * "VM-Entry Failures During or After Loading Guest State"). */
 static inline enum vmx_status vmlaunch(void)
 {
 	int cf, zf;
@@ -135,7 +136,7 @@ static inline enum vmx_status vmresume(void)
 	return vmx_status_from_flags(cf, zf);
 }
 
-/* INVEPT / INVVPID descriptors (SDM 31.3, "INVEPT", "INVVPID"). */
+/* INVEPT / INVVPID descriptors (SDM 30.3, "INVEPT", "INVVPID"). */
 struct invept_descriptor {
 	uint64_t eptp;
 	uint64_t reserved;      /* must be 0 */
