@@ -193,15 +193,34 @@ static const struct {
 /* Helpers of the rules                                                      */
 /* ------------------------------------------------------------------------ */
 
-/* Physical memory the checker may read through a pointer: the runtime maps
- * the first 4 GiB with VA = PA (rt.h). Beyond it, memory checks are skipped. */
+/* Physical memory the checker may read: the runtime maps the first 4 GiB
+ * with VA = PA (rt.h). Beyond it, memory checks are skipped. */
 #define IDENTITY_MAPPED_LIMIT (1ull << 32)
 
-static const volatile void *phys_ptr(vmcheck_u64 pa, vmcheck_u64 bytes)
+/* Whether [pa, pa + bytes) is mapped. A separate answer, never a null
+ * pointer: physical address 0 (the real-mode IVT) is memory like any other,
+ * and a VMCS link pointer of 0 must be read and rejected (SDM 26.3.1.5). */
+static int phys_mapped(vmcheck_u64 pa, vmcheck_u64 bytes)
 {
-	if (pa >= IDENTITY_MAPPED_LIMIT || bytes > IDENTITY_MAPPED_LIMIT - pa)
-		return 0;
-	return (const volatile void *)(unsigned long)pa;
+	return pa < IDENTITY_MAPPED_LIMIT && bytes <= IDENTITY_MAPPED_LIMIT - pa;
+}
+
+/* Load from mapped physical memory with an explicit instruction: C lets the
+ * compiler assume that nothing is stored at address 0. */
+static vmcheck_u32 phys_read32(vmcheck_u64 pa)
+{
+	vmcheck_u32 v;
+
+	__asm__ volatile("movl (%1), %0" : "=r"(v) : "r"((unsigned long)pa) : "memory");
+	return v;
+}
+
+static unsigned phys_read8(vmcheck_u64 pa)
+{
+	unsigned v;
+
+	__asm__ volatile("movzbl (%1), %0" : "=r"(v) : "r"((unsigned long)pa) : "memory");
+	return v;
 }
 
 /* Report field `ix` with its value; returns 1 (rule broken). */
@@ -364,13 +383,11 @@ static int tpr_threshold_vtpr(const struct vmcheck_state *s, struct vmcheck_find
 	 * "virtual-interrupt delivery" (unused by the kit), bits 3:0 of the TPR
 	 * threshold must not exceed bits 7:4 of VTPR, the byte at offset 80H
 	 * of the virtual-APIC page (SDM 26.2.1.1, 29.1.1). */
-	const volatile unsigned char *page;
-
 	if (!(proc(s) & VMX_PROC_USE_TPR_SHADOW) || (proc2(s) & VMX_PROC2_VIRTUALIZE_APIC_ACCESSES) ||
 	    (V(VIRTUAL_APIC_ADDRESS) & 0xFFF) || !phys_ok(s, V(VIRTUAL_APIC_ADDRESS)))
 		return 0;
-	page = phys_ptr(V(VIRTUAL_APIC_ADDRESS), 4096);
-	return page && (V(TPR_THRESHOLD) & 0xF) > (unsigned)(page[VTPR_OFFSET] >> 4) &&
+	return phys_mapped(V(VIRTUAL_APIC_ADDRESS), 4096) &&
+	       (V(TPR_THRESHOLD) & 0xF) > (phys_read8(V(VIRTUAL_APIC_ADDRESS) + VTPR_OFFSET) >> 4) &&
 	       broken(f, IX_TPR_THRESHOLD, V(TPR_THRESHOLD));
 }
 
@@ -1193,7 +1210,6 @@ static int guest_pending_dbg(const struct vmcheck_state *s, struct vmcheck_findi
 static int guest_link_pointer(const struct vmcheck_state *s, struct vmcheck_finding *f)
 {
 	vmcheck_u64 p = V(VMCS_LINK_POINTER);
-	const volatile vmcheck_u32 *region;
 
 	/* Not all ones: then it must be a 4-KByte aligned address inside
 	 * MAXPHYADDR of a region that starts with the VMCS revision identifier,
@@ -1202,9 +1218,8 @@ static int guest_link_pointer(const struct vmcheck_state *s, struct vmcheck_find
 		return 0;
 	if ((p & 0xFFF) || !phys_ok(s, p) || p == s->current_vmcs)
 		return broken(f, IX_VMCS_LINK_POINTER, p);
-	region = phys_ptr(p, 4);
-	if (region && VMX_MSR_FIELD_GET(*region, IA32_VMX_BASIC_VMCS_REVISION_ID) !=
-		      VMX_MSR_FIELD_GET(s->basic, IA32_VMX_BASIC_VMCS_REVISION_ID))
+	if (phys_mapped(p, 4) && VMX_MSR_FIELD_GET(phys_read32(p), IA32_VMX_BASIC_VMCS_REVISION_ID) !=
+				 VMX_MSR_FIELD_GET(s->basic, IA32_VMX_BASIC_VMCS_REVISION_ID))
 		return broken(f, IX_VMCS_LINK_POINTER, p);
 	return 0;
 }
@@ -1218,15 +1233,14 @@ static int entry_msr_entries(const struct vmcheck_state *s, struct vmcheck_findi
 	/* Each 16-byte entry: bits 31:0 MSR index, 63:32 reserved (must be 0),
 	 * then the 64-bit value (SDM 24.8.2). The qualification is the number
 	 * of the failing entry, counting from 1 (SDM 26.4). */
-	vmcheck_u64 n = V(VM_ENTRY_MSR_LOAD_COUNT);
-	const volatile vmcheck_u64 *e = phys_ptr(V(VM_ENTRY_MSR_LOAD_ADDRESS), n * 16);
+	vmcheck_u64 n = V(VM_ENTRY_MSR_LOAD_COUNT), area = V(VM_ENTRY_MSR_LOAD_ADDRESS);
 
-	if (n == 0 || msr_area_bad(s, V(VM_ENTRY_MSR_LOAD_ADDRESS), n) || !e)
+	if (n == 0 || msr_area_bad(s, area, n) || !phys_mapped(area, n * 16))
 		return 0;
 	for (vmcheck_u64 i = 0; i < n && i < 512; i++)
-		if (e[2 * i] >> 32) {
+		if (phys_read32(area + 16 * i + 4)) {
 			f->qualification = i + 1;
-			return broken_named(f, "VM-entry MSR-load entry", e[2 * i]);
+			return broken_named(f, "VM-entry MSR-load entry", phys_read32(area + 16 * i + 4));
 		}
 	return 0;
 }

@@ -458,6 +458,7 @@ static int break_GUEST_INTR_STI_IF0(void) { WR(GUEST_INTERRUPTIBILITY_STATE, BLO
 static int break_GUEST_PENDING_DBG_BIT4(void) { WR(GUEST_PENDING_DEBUG_EXCEPTIONS, RESERVED_BIT(VMX_PENDING_DBG_RESERVED_11_4, 4)); return 0; }
 static int break_GUEST_LINK_POINTER_UNALIGNED(void) { WR(VMCS_LINK_POINTER, 1); return 0; }
 static int break_GUEST_LINK_POINTER_REVISION(void) { WR(VMCS_LINK_POINTER, scratch()); return 0; }
+static int break_GUEST_LINK_POINTER_ZERO(void) { WR(VMCS_LINK_POINTER, 0); return 0; }
 static int break_GUEST_LINK_POINTER_CURRENT(void) { WR(VMCS_LINK_POINTER, env.vmcs_phys); return 0; }
 
 static int break_GUEST_TR_TYPE_AVAILABLE(void)
