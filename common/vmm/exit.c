@@ -99,6 +99,48 @@ void vmm_exit_print(const struct vmm_exit *e)
 	       (unsigned long long)e->guest_rip, e->instruction_length);
 }
 
+int vmm_run_to_exit(struct vmm_gprs *gprs, int *launched, struct vmm_exit *e)
+{
+	const char *instruction = *launched ? "VMRESUME" : "VMLAUNCH";
+	int status = vmm_run(gprs, *launched);
+
+	if (status != VMX_SUCCEED) {
+		/* VM entry never started (SDM 26.1, 26.2): the error is in the VMCS. */
+		vmm_explain_status(instruction, status);
+		return 0;
+	}
+	vmm_exit_read(e);
+	if (e->entry_failure) {
+		/* The checks of SDM 26.3/26.4 failed: an exit, but the guest never ran. */
+		printf("%s: entry failed\n", instruction);
+		vmm_exit_print(e);
+		return 0;
+	}
+	if (!*launched)
+		printf("VMLAUNCH: ok\n");
+	*launched = 1;
+	return 1;
+}
+
+void vmm_exit_count(struct vmm_exit_counts *c, const struct vmm_exit *e)
+{
+	c->total++;
+	if (e->basic < VMM_EXIT_REASON_LIMIT)
+		c->by_reason[e->basic]++;
+	else
+		c->other++;
+}
+
+void vmm_exit_counts_print(const struct vmm_exit_counts *c)
+{
+	for (unsigned r = 0; r < VMM_EXIT_REASON_LIMIT; r++)
+		if (c->by_reason[r])
+			printf("exit count: %s %lu\n", vmm_exit_name(r), c->by_reason[r]);
+	if (c->other)
+		printf("exit count: other %lu\n", c->other);
+	printf("exits: %lu\n", c->total);
+}
+
 void vmm_skip_instruction(const struct vmm_exit *e)
 {
 	vmcs_write_natural(VMCS_GUEST_RIP, e->guest_rip + e->instruction_length);

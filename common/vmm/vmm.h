@@ -13,8 +13,10 @@
  *
  *   vmm_entry.asm   vmm_enter / vmm_exit_entry: VMLAUNCH or VMRESUME, and the
  *                   HOST_RIP stub that saves the guest's general registers
- *   exit.c          vmm_run, vmm_exit_read/print, vmm_explain_status, the
- *                   entry-failure explanation, vmm_skip_instruction
+ *   exit.c          vmm_run, vmm_run_to_exit (one trip of a run loop),
+ *                   vmm_exit_read/print, vmm_explain_status, the
+ *                   entry-failure explanation, vmm_skip_instruction,
+ *                   exit counts by reason
  *   controls.c      vmm_control_caps, vmm_control_adjust (loud), _print
  *   machine.c       struct vmcs_vars + machine[] (generated from
  *                   common/vmx/vmcs_fields.def), vmm_machine_load,
@@ -118,6 +120,50 @@ void vmm_exit_print(const struct vmm_exit *e);
 
 /* The SDM name of a basic exit reason ("VMCALL"), or "UNKNOWN". */
 const char *vmm_exit_name(vmx_u32 basic);
+
+/*
+ * One trip of a run loop: enter the guest (vmm_run: VMLAUNCH when *launched
+ * is 0, VMRESUME otherwise) and say what came back.
+ *   - VMLAUNCH/VMRESUME failed: vmm_explain_status's line; returns 0.
+ *   - an entry failure (exit reason bit 31): `VMLAUNCH: entry failed` (or
+ *     VMRESUME) and vmm_exit_print's explanation; returns 0.
+ *   - a VM exit: *e filled (vmm_exit_read); after the first one, the line
+ *     `VMLAUNCH: ok` and *launched = 1; returns 1.
+ * The caller prints and handles a VM exit itself (vmm_exit_print, ...), so a
+ * loop reads:
+ *     while (vmm_run_to_exit(&gprs, &launched, &e)) { handle e; break or continue; }
+ */
+int vmm_run_to_exit(struct vmm_gprs *gprs, int *launched, struct vmm_exit *e);
+
+/*
+ * Exits counted by basic reason, for the summary a run prints at its end.
+ * VMM_EXIT_REASON_LIMIT is one more than the largest basic reason of
+ * common/vmx/vmx_exit_reasons.def (the size of a union with one member
+ * char[number + 1] per listed reason); a larger reason counts as `other`.
+ */
+union vmm_exit_reason_sizes_ {
+#define VMX_EXIT_REASON(name, number, desc) char name[(number) + 1];
+#include "../vmx/vmx_exit_reasons.def"
+#undef VMX_EXIT_REASON
+};
+#define VMM_EXIT_REASON_LIMIT sizeof(union vmm_exit_reason_sizes_)
+
+struct vmm_exit_counts {
+	unsigned long total;
+	unsigned long by_reason[VMM_EXIT_REASON_LIMIT];
+	unsigned long other;            /* basic reason >= VMM_EXIT_REASON_LIMIT */
+};
+
+/* Count one VM exit (not an entry failure) by its basic reason. */
+void vmm_exit_count(struct vmm_exit_counts *c, const struct vmm_exit *e);
+
+/*
+ * The summary, one item per line, reasons in number order:
+ *   exit count: HLT 1
+ *   exit count: VMCALL 1
+ *   exits: 2
+ */
+void vmm_exit_counts_print(const struct vmm_exit_counts *c);
 
 /* GUEST_RIP += the exit's instruction length: resume after the instruction
  * that exited (VMCALL, HLT, CPUID, ...; SDM 27.2.4). */

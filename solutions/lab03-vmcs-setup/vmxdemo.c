@@ -135,33 +135,17 @@ static void handle_vmcall(struct vmm_gprs *gprs)
 }
 
 /* Run the guest until it halts, an exit we do not expect, or a failure.
- * Returns the number of exits handled. */
-static unsigned run_guest(void)
+ * vmm_run_to_exit (common/vmm) enters it and explains a failed entry; the
+ * exits are ours to handle. Returns the number of exits handled. */
+static unsigned long run_guest(void)
 {
 	struct vmm_gprs gprs = { 0 };
 	struct vmm_exit e;
-	unsigned exits = 0, count[128] = { 0 };
+	struct vmm_exit_counts counts = { 0 };
 	int launched = 0;
 
-	for (;;) {
-		int status = vmm_run(&gprs, launched);
-
-		if (status != VMX_SUCCEED) {
-			vmm_explain_status(launched ? "VMRESUME" : "VMLAUNCH", status);
-			break;
-		}
-		vmm_exit_read(&e);
-		if (e.entry_failure) {
-			printf("%s: entry failed\n", launched ? "VMRESUME" : "VMLAUNCH");
-			vmm_exit_print(&e);
-			break;
-		}
-		if (!launched)
-			printf("VMLAUNCH: ok (the guest ran until its first VM exit)\n");
-		launched = 1;
-		exits++;
-		if (e.basic < RT_ARRAY_SIZE(count))
-			count[e.basic]++;
+	while (vmm_run_to_exit(&gprs, &launched, &e)) {
+		vmm_exit_count(&counts, &e);
 		vmm_exit_print(&e);
 		if (e.basic == VMX_EXIT_REASON_VMCALL) {
 			handle_vmcall(&gprs);
@@ -169,19 +153,14 @@ static unsigned run_guest(void)
 			printf("VMRESUME\n");
 			continue;
 		}
-		if (e.basic == VMX_EXIT_REASON_HLT) {
+		if (e.basic == VMX_EXIT_REASON_HLT)
 			printf("guest: halted; the host stops it here\n");
-			break;
-		}
-		printf("lab03: unexpected exit %s; stopping the guest\n", vmm_exit_name(e.basic));
+		else
+			printf("lab03: unexpected exit %s; stopping the guest\n", vmm_exit_name(e.basic));
 		break;
 	}
-	printf("exits: %u", exits);
-	for (unsigned r = 0; r < RT_ARRAY_SIZE(count); r++)
-		if (count[r])
-			printf(" %s=%u", vmm_exit_name(r), count[r]);
-	printf("\n");
-	return exits;
+	vmm_exit_counts_print(&counts);
+	return counts.total;
 }
 
 #ifdef LAB03_BREAK_FIELD

@@ -3,7 +3,8 @@
  * lab04 and lab05 use them: vmm_vmxon, vmm_vmcs_alloc/load, the read-back
  * self-test, vmm_control_adjust (including its refusal), vmm_machine_load,
  * and above all the exit stub: every general register must survive a VM
- * exit (saved into struct vmm_gprs) and a VM entry (loaded from it).
+ * exit (saved into struct vmm_gprs) and a VM entry (loaded from it); the
+ * loop is vmm_run_to_exit with the exit counts, as the labs use them.
  *
  * Runs in: bare metal, 64-bit ring 0 (built by lab03-vmcs-setup/lab.mk as
  * build/vmm/vmm-test.img; run by tests/test_lab03.py). Not student code.
@@ -149,7 +150,8 @@ void lab_main(void)
 {
 	struct vmm_gprs gprs = { 0 };
 	struct vmm_exit e;
-	unsigned exits = 0, n;
+	struct vmm_exit_counts counts = { 0 };
+	unsigned n;
 	int launched = 0;
 
 	printf("vmm test: common/vmm pieces\n");
@@ -164,17 +166,12 @@ void lab_main(void)
 	if (controls() != 0 || vmm_machine_load() != 0)
 		goto off;
 
-	for (;;) {
-		int status = vmm_run(&gprs, launched);
-
-		if (vmm_explain_status(launched ? "VMRESUME" : "VMLAUNCH", status) != VMX_SUCCEED)
-			break;
-		launched = 1;
-		vmm_exit_read(&e);
+	while (vmm_run_to_exit(&gprs, &launched, &e)) {
+		vmm_exit_count(&counts, &e);
 		vmm_exit_print(&e);
-		if (e.entry_failure || e.basic != VMX_EXIT_REASON_VMCALL)
+		if (e.basic != VMX_EXIT_REASON_VMCALL)
 			break;
-		if (++exits == 1) {
+		if (counts.total == 1) {
 			gprs_match(&gprs, PATTERN, "saved on exit");
 			for (n = 0; n < 16; n++)
 				gprs.reg[n] = RELOAD + n;
@@ -183,6 +180,7 @@ void lab_main(void)
 		}
 		vmm_skip_instruction(&e);
 	}
+	vmm_exit_counts_print(&counts);
 off:
 	if (vmm_explain_status("VMXOFF", vmxoff()) == VMX_SUCCEED)
 		printf("VMXOFF: ok\n");
