@@ -210,7 +210,7 @@ static void run_guest(const struct vm86_layout *m)
 	struct vmm_exit e;
 	struct vm86_io io;
 	struct vm86_io_stats st = { 0 };
-	unsigned long count[VMX_EXIT_REASON_COUNT + 80] = { 0 }, total = 0;
+	struct vmm_exit_counts counts = { 0 };
 	int launched = 0, log = LAB04_PARAM(EXIT_LOG) != 0;
 
 	g.rcx = LAB04_PARAM(IO_BURST);          /* the guest's step 4 */
@@ -218,32 +218,15 @@ static void run_guest(const struct vm86_layout *m)
 	       vmcs_vars.GUEST_CS_SELECTOR, (unsigned long long)vmcs_vars.GUEST_RIP,
 	       vmcs_vars.GUEST_SS_SELECTOR, (unsigned long long)vmcs_vars.GUEST_RSP,
 	       (unsigned long long)vmcs_vars.GUEST_RFLAGS);
-	for (;;) {
-		int status = vmm_run(&g, launched);
-
-		if (status != VMX_SUCCEED) {
-			vmm_explain_status(launched ? "VMRESUME" : "VMLAUNCH", status);
-			break;
-		}
-		vmm_exit_read(&e);
-		if (e.entry_failure) {
-			printf("%s: entry failed\n", launched ? "VMRESUME" : "VMLAUNCH");
-			vmm_exit_print(&e);
-			break;
-		}
-		if (!launched)
-			printf("VMLAUNCH: ok\n");
-		launched = 1;
-		total++;
-		if (e.basic < RT_ARRAY_SIZE(count))
-			count[e.basic]++;
+	while (vmm_run_to_exit(&g, &launched, &e)) {       /* common/vmm: enter, explain failures */
+		vmm_exit_count(&counts, &e);
 		if (e.basic != VMX_EXIT_REASON_IO_INSTRUCTION)
 			vmm_exit_print(&e);     /* I/O exits: vm86_io_exit prints */
 
 		if (e.basic == VMX_EXIT_REASON_IO_INSTRUCTION) {
 			if (vm86_io_exit(&e, &g, &io, &st, log) != 0)
 				break;
-			if (total >= MAX_EXITS) {
+			if (counts.total >= MAX_EXITS) {
 				printf("lab04: %u exits: the guest does not end; stopping it\n", MAX_EXITS);
 				break;
 			}
@@ -273,10 +256,7 @@ static void run_guest(const struct vm86_layout *m)
 		vmread(VMCS_GUEST_CR0, &cr0);
 		printf("CR0 after exit: 0x%08llx\n", (unsigned long long)cr0);
 	}
-	for (unsigned r = 0; r < RT_ARRAY_SIZE(count); r++)
-		if (count[r])
-			printf("exit count: %s %lu\n", vmm_exit_name(r), count[r]);
-	printf("exits: %lu\n", total);
+	vmm_exit_counts_print(&counts);         /* exit count: NAME N ... exits: N */
 	if (LAB04_PARAM(IO_EXITING))
 		printf("io emulated: %lu bytes sent, %lu LSR reads, %lu other\n",
 		       st.bytes_sent, st.lsr_reads, st.other);
