@@ -38,6 +38,7 @@ POWEROFF := $(KERNEL_BUILD)/tools/vmxlab-poweroff
 
 .PHONY: kernel kernel-debian FORCE
 $(call help-line,kernel       build the minimal kernel for Bochs (once; about 3 minutes on 2 cores))
+$(call help-line,qemu-check-labNN  lab01/02: the tests' module checks (reload x20, 8 readers, dd, non-root) in QEMU; bochs-check-labNN in Bochs)
 
 kernel: $(MINI_STAMP)
 kernel-debian: $(DEBIAN_ENV)

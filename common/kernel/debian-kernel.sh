@@ -29,7 +29,7 @@ headers_status=$(dpkg-query -W -f='${Status}|${Version}' "linux-headers-$kver" 2
 case $headers_status in
 "install ok installed|"*) headers_ver=${headers_status#*|} ;;
 *)
-	have=$(dpkg-query -W -f='${Package} ${Version}\n' 'linux-headers-*-amd64' 2>/dev/null | tr '\n' ' ')
+	have=$(dpkg-query -W -f='${Package} ${Version}\n' 'linux-headers-*-amd64' 2>/dev/null | tr '\n' ' ' | sed 's/ *$//')
 	fail "the kernel is linux-image-$kver $image_ver but linux-headers-$kver is not installed" \
 		"(installed headers: ${have:-none}); install linux-headers-amd64 matching linux-image-amd64 (make deps)"
 	;;
