@@ -14,8 +14,10 @@ RUNS = 5
 
 
 def last_tick(run):
-    """The emulated tick (= instruction) count on the last line of the Bochs
-    log: the line of the shutdown-port exit, so the whole run."""
+    """The emulated tick count on the last line of the Bochs log (the line of
+    the shutdown-port exit, so the whole run): one tick per instruction, plus
+    the ticks Bochs passes over while the CPU waits in HLT (the boot sector's
+    floppy waits), which cost almost no wall time."""
     found = re.findall(r"^(\d{6,})[a-z]\[", run.log, re.M)
     return int(found[-1]) if found else None
 
@@ -38,6 +40,7 @@ def _():
     if ticks:
         # The same every run (clock: sync=none): differing counts would mean
         # the run is not repeatable, so all of them are shown then.
-        lines.append("emulated instructions, power-on to exit: %s M (ips=%d M in the bochsrc)"
+        lines.append("Bochs ticks (instructions + HLT waits), power-on to exit: %s M "
+                     "(ips=%d M in the bochsrc)"
                      % (" / ".join("%.1f" % (t / 1e6) for t in ticks), emu.DEFAULT_IPS // 1000000))
     return lines
