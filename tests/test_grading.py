@@ -361,7 +361,7 @@ def bm_class():
             os.makedirs(os.path.join(subs, name, "lab98-bench"))
             for rel, text in files.items():
                 open(os.path.join(subs, name, "lab98-bench", rel), "w").write(text)
-        rc, out = sh([sys.executable, DRIVER, "--kit", kit, "class", subs, "--jobs", "2",
+        rc, out = sh([sys.executable, DRIVER, "--kit", kit, "class", subs, "--lab", "98", "--jobs", "2",
                       "--work", os.path.join(root, "work"), "--results", os.path.join(root, "results")],
                      timeout=900)
         return dict(rc=rc, out=out, cases=cases, marker=marker, results=os.path.join(root, "results"))
@@ -375,6 +375,8 @@ def _():
     if c["rc"] != 0:
         raise TestFailure("grade-class exited %d:\n%s" % (c["rc"], c["out"][-3000:]))
     rows = {r[0]: r for r in csv.reader(open(os.path.join(c["results"], "grades.csv")))}
+    if rows["student"] != ["student", "lab98", "total"]:
+        raise TestFailure("grades.csv header: %r" % rows["student"])
     wrong = ["%s: got %s, expected %d" % (s, rows.get(s, ["", "missing"])[-1], t)
              for s, (t, _) in sorted(c["cases"].items()) if rows.get(s, [None])[-1] != str(t)]
     if len(rows) - 1 != len(c["cases"]) or wrong:
