@@ -53,10 +53,12 @@ STARTER = marker_re("STARTER", text=True)
 TODO = re.compile(r"TODO\(lab(\d\d)\)")
 SOLUTION_ONLY = "SOLUTION ONLY FILE"
 
-# What a handout leaves out: the solutions, instructor-only graders, the kit's
-# own tests (they run the solutions), CI, and version control.
+# What a handout leaves out: the solutions, instructor-only graders, the
+# grading fixtures, the kit's own tests and benchmarks (they run the
+# solutions), CI, and version control. Graders copy the same list per
+# submission (tests/lib/gradelib.py), so a lab must build from it.
 HANDOUT_EXCLUDE = ["solutions/", "tests/grade/hidden/", "tests/grade/fixtures/", ".ci/", ".git/"]
-HANDOUT_EXCLUDE_GLOBS = ["tests/test_*.py"]
+HANDOUT_EXCLUDE_GLOBS = ["tests/test_*.py", "tests/bench_*.py"]
 HANDOUT_PREFIX = "vmxlab"
 
 
