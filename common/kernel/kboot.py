@@ -17,6 +17,8 @@ through tests/lib/emu.py, so it has a timeout and leaves results/<name>/.
 """
 
 import argparse
+import contextlib
+import fcntl
 import os
 import re
 import subprocess
@@ -79,6 +81,21 @@ def _need(path, what):
         raise BootError("%s %s is missing: run `make all`" % (what, os.path.relpath(path, TOP)))
 
 
+@contextlib.contextmanager
+def run_lock(name):
+    """Hold build/kernel/runs/NAME/.lock: two processes (say, two `make test`
+    in one tree) running the same NAME would overwrite each other's
+    initramfs and results/NAME/; the second one waits instead."""
+    d = os.path.join(RUNS, re.sub(r"[^A-Za-z0-9_.-]", "_", name))
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, ".lock"), "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def pack(name, files, script, kernel):
     """Build the initramfs (and, for Bochs, the ISO) of one run; return their paths.
 
@@ -113,10 +130,11 @@ def boot_bochs(name, files, script, cpu=emu.DEFAULT_CPU, timeout=90, cpus=1, ech
         raise BootError("the minimal kernel does not boot on Bochs' %s: %s; use corei7_haswell_4770, "
                         "broadwell_ult, corei7_skylake_x or corei3_cnl (`make run` shows any model's "
                         "MSRs on bare metal)" % (cpu, MINI_KERNEL_HANGS_ON[cpu]))
-    _, iso = pack(name, files, script, "mini")
-    extra = ["cpu: count=%d" % cpus] if cpus != 1 else []
-    run = emu.run_bochs(iso, cpu=cpu, name=name, timeout=timeout, ticks=BOCHS_TICKS,
-                        boot="cdrom", megs=128, bochsrc_extra=extra, echo=echo)
+    with run_lock(name):
+        _, iso = pack(name, files, script, "mini")
+        extra = ["cpu: count=%d" % cpus] if cpus != 1 else []
+        run = emu.run_bochs(iso, cpu=cpu, name=name, timeout=timeout, ticks=BOCHS_TICKS,
+                            boot="cdrom", megs=128, bochsrc_extra=extra, echo=echo)
     run.serial = run.serial.replace("\r", "")     # the serial console's CRLF
     # emu.py links the ISO into the run folder; keep a note instead of the
     # link, so that copying results/ (the graders do) never meets a symlink.
@@ -131,14 +149,15 @@ def boot_bochs(name, files, script, cpu=emu.DEFAULT_CPU, timeout=90, cpus=1, ech
 
 def boot_qemu(name, files, script, timeout=60, cpus=1, kernel="debian", echo=False):
     """Debian's kernel (or the minimal one) in QEMU, TCG, no VMX."""
-    initrd, _ = pack(name, files, script, "debian")
     if kernel == "debian":
         _, vmlinuz = debian_kernel()
     else:
         _need(MINI_BZIMAGE, "the minimal kernel")
         vmlinuz = MINI_BZIMAGE
-    run = emu.run_qemu(name, kernel=vmlinuz, initrd=initrd, append=CMDLINE, timeout=timeout,
-                       extra=["-smp", str(cpus)], echo=echo)
+    with run_lock(name):
+        initrd, _ = pack(name, files, script, "debian")
+        run = emu.run_qemu(name, kernel=vmlinuz, initrd=initrd, append=CMDLINE, timeout=timeout,
+                           extra=["-smp", str(cpus)], echo=echo)
     run.serial = run.serial.replace("\r", "")     # the serial console's CRLF
     return run
 
@@ -168,16 +187,14 @@ def checks_run(name, kernel, cpu=emu.DEFAULT_CPU, cpus=1, tree="sol", timeout=12
     files = list(modules) if modules else [module_path(kernel, tree, d, m) for d, m in LAB_MODULES]
     d = os.path.join(RUNS, name)
     os.makedirs(d, exist_ok=True)
-    for mod, pattern in STABLE.items():
-        path = os.path.join(d, "stable." + mod)
-        with open(path, "w") as f:
-            f.write(pattern + "\n")
-        files.append(path)
-    for mod, mask in PIN.items():
-        path = os.path.join(d, "pin." + mod)
-        with open(path, "w") as f:
-            f.write(mask + "\n")
-        files.append(path)
+    for kind, table in (("stable", STABLE), ("pin", PIN)):
+        for mod, text in table.items():
+            path = os.path.join(d, "%s.%s" % (kind, mod))
+            tmp = "%s.%d" % (path, os.getpid())
+            with open(tmp, "w") as f:
+                f.write(text + "\n")
+            os.replace(tmp, path)       # atomic: a concurrent run never sees it half written
+            files.append(path)
     if kernel == "debian":
         return boot_qemu(name, files, CHECKS_SCRIPT, timeout=timeout, cpus=cpus)
     return boot_bochs(name, files, CHECKS_SCRIPT, cpu=cpu, timeout=timeout, cpus=cpus)

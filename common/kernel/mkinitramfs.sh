@@ -42,5 +42,5 @@ for f in "$@"; do
 	cp "$f" "$stage/lab/"
 done
 chmod 755 "$stage/init" "$stage/bin/busybox" "$stage/bin/vmxlab-poweroff"
-(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -1 > "$out.tmp"
-mv "$out.tmp" "$out"
+(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -1 > "$out.tmp.$$"
+mv "$out.tmp.$$" "$out"

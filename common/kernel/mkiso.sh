@@ -40,10 +40,10 @@ LABEL vmxlab
   KERNEL /bzimage
   APPEND initrd=/initrd.gz $cmdline
 CFG
-xorriso -as mkisofs -quiet -o "$out.tmp" -b isolinux/isolinux.bin -c isolinux/boot.cat \
+xorriso -as mkisofs -quiet -o "$out.tmp.$$" -b isolinux/isolinux.bin -c isolinux/boot.cat \
 	-no-emul-boot -boot-load-size 4 -boot-info-table "$stage" 2>"$out.log" || {
 	cat "$out.log" >&2
 	exit 1
 }
 rm -f "$out.log"
-mv "$out.tmp" "$out"
+mv "$out.tmp.$$" "$out"
