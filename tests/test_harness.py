@@ -9,6 +9,7 @@ runs must not share a port or a results folder.
 
 import os
 import subprocess
+import sys
 import tempfile
 import threading
 
@@ -132,3 +133,19 @@ def _():
     for i, run in enumerate(runs):
         expect(run, r"^parallel %d\r?$" % i)
         expect_not(run.stdout, r"Address already in use|bind.*fail", "VNC port clash")
+
+
+@test("harness: two processes running the same name get separate folders")
+def _():
+    code = ("import sys; sys.path.insert(0, %r); from lib import emu; "
+            "r = emu.run_bochs(%r, name='harness-xproc', timeout=30); print(r.dir)"
+            % (os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + "/tests",
+               boot_image("xproc", message="xproc")))
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    dirs = [p.communicate(timeout=60)[0].strip() for p in procs]
+    if len(set(dirs)) != 2 or not all(dirs):
+        raise TestFailure("both processes used %s" % dirs)
+    for d in dirs:
+        with open(os.path.join(d, "serial.txt")) as f:
+            expect(f.read(), r"^xproc\r?$")

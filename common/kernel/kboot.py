@@ -136,14 +136,6 @@ def boot_bochs(name, files, script, cpu=emu.DEFAULT_CPU, timeout=90, cpus=1, ech
         run = emu.run_bochs(iso, cpu=cpu, name=name, timeout=timeout, ticks=BOCHS_TICKS,
                             boot="cdrom", megs=128, bochsrc_extra=extra, echo=echo)
     run.serial = run.serial.replace("\r", "")     # the serial console's CRLF
-    # emu.py links the ISO into the run folder; keep a note instead of the
-    # link, so that copying results/ (the graders do) never meets a symlink.
-    link = os.path.join(run.dir, "cd.iso")
-    if os.path.islink(link):
-        os.unlink(link)
-        with open(link + ".txt", "w") as f:
-            f.write("This run booted %s (rebuilt by every run of the same name).\n"
-                    % os.path.relpath(iso, TOP))
     return run
 
 

@@ -25,6 +25,7 @@ see ../shared/PLATFORM.md):
     from the serial transcript.
 """
 
+import fcntl
 import os
 import shlex
 import shutil
@@ -52,7 +53,7 @@ DEFAULT_IPS = 10_000_000
 SERIAL_CAP = 1 << 20            # bytes of COM1 output kept before a run is stopped
 
 _names_lock = threading.Lock()
-_names_in_use = set()
+_claims = {}                    # claimed name -> open lock file (held for the run)
 
 
 class EmulatorMissing(RuntimeError):
@@ -93,23 +94,41 @@ class Run:
 
 
 def _claim_dir(name, results=None):
-    """results/<name>/, emptied; a name in use by a concurrent run gets a suffix."""
+    """results/<name>/, emptied, for this run alone.
+
+    A name in use by a concurrent run, in this process or another (two
+    `make` commands, a grader beside a test run), gets a suffix: each claim
+    holds an flock on results/.claims/<name> until _release."""
+    root = results or RESULTS
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    os.makedirs(os.path.join(root, ".claims"), exist_ok=True)
     with _names_lock:
-        candidate, n = safe, 1
-        while candidate in _names_in_use:
+        n = 1
+        while True:
+            candidate = safe if n == 1 else "%s.%d" % (safe, n)
             n += 1
-            candidate = "%s.%d" % (safe, n)
-        _names_in_use.add(candidate)
-    d = os.path.join(results or RESULTS, candidate)
+            key = os.path.join(root, candidate)
+            if key in _claims:
+                continue
+            f = open(os.path.join(root, ".claims", candidate), "w")
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                f.close()
+                continue
+            _claims[key] = f
+            break
+    d = os.path.join(root, candidate)
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
-    return candidate, d
+    return key, d
 
 
-def _release(name):
+def _release(key):
     with _names_lock:
-        _names_in_use.discard(name)
+        f = _claims.pop(key, None)
+    if f:
+        f.close()                   # drops the flock
 
 
 def _read(path, limit=None):
@@ -224,8 +243,8 @@ def run_bochs(image, cpu=DEFAULT_CPU, name=None, timeout=30, ticks=DEFAULT_TICKS
         raise EmulatorMissing("bochs is not installed; run `make deps`")
     if not os.path.exists(image):
         raise FileNotFoundError("no image %s: build it first (make all)" % image)
-    name, d = _claim_dir(name or "bochs-" + os.path.basename(image), results)
-    run = Run(name, d)
+    key, d = _claim_dir(name or "bochs-" + os.path.basename(image), results)
+    run = Run(os.path.basename(d), d)
     try:
         disk = "disk.img" if boot == "floppy" else "cd.iso"
         if boot == "floppy":
@@ -254,11 +273,12 @@ def run_bochs(image, cpu=DEFAULT_CPU, name=None, timeout=30, ticks=DEFAULT_TICKS
         # `sba` reached: the debugger says so on its stdout.
         if ticks and "Caught time breakpoint" in run.stdout:
             run.watchdog = True
-        if boot == "floppy":
-            os.unlink(os.path.join(d, disk))
+        # The disk copy (or the ISO's link) goes: a results folder keeps
+        # evidence, not media, and graders copy these folders around.
+        os.unlink(os.path.join(d, disk))
         return run
     finally:
-        _release(name)
+        _release(key)
 
 
 def bochs_interactive(image, cpu=DEFAULT_CPU, boot="floppy", megs=256, rc_extra=(),
@@ -269,7 +289,7 @@ def bochs_interactive(image, cpu=DEFAULT_CPU, boot="floppy", megs=256, rc_extra=
     COM1 still goes to results/<name>/serial.txt; `tail -f` it in another
     terminal, or read it after `quit`.
     """
-    name, d = _claim_dir(name or "bochs-dbg", None)
+    key, d = _claim_dir(name or "bochs-dbg", None)
     try:
         disk = "disk.img" if boot == "floppy" else "cd.iso"
         if boot == "floppy":
@@ -287,7 +307,7 @@ def bochs_interactive(image, cpu=DEFAULT_CPU, boot="floppy", megs=256, rc_extra=
               % os.path.relpath(d))
         return subprocess.call(cmd, cwd=d)
     finally:
-        _release(name)
+        _release(key)
 
 
 def run_qemu(name, floppy=None, kernel=None, initrd=None, append=None, timeout=30,
@@ -299,8 +319,8 @@ def run_qemu(name, floppy=None, kernel=None, initrd=None, append=None, timeout=3
     """
     if not shutil.which("qemu-system-x86_64"):
         raise EmulatorMissing("qemu-system-x86_64 is not installed; run `make deps`")
-    name, d = _claim_dir(name, results)
-    run = Run(name, d)
+    key, d = _claim_dir(name, results)
+    run = Run(os.path.basename(d), d)
     try:
         cmd = ["qemu-system-x86_64", "-m", memory, "-display", "none", "-monitor", "none",
                "-serial", "file:serial.txt", "-nic", "none", "-no-reboot",
@@ -329,7 +349,7 @@ def run_qemu(name, floppy=None, kernel=None, initrd=None, append=None, timeout=3
             os.unlink(os.path.join(d, "disk.img"))
         return run
     finally:
-        _release(name)
+        _release(key)
 
 
 def main(argv=None):
