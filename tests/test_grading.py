@@ -29,7 +29,15 @@ TOP = gradelib.TOP
 TOY = os.path.join(TOP, "tests", "grade", "fixtures", "toykit")
 DRIVER = os.path.join(TOP, "tests", "grade", "driver.py")
 STARTERS = os.path.join(TOP, "tools", "starters", "starters.py")
-SCRATCH = os.path.join(TOP, "build", "grade-test")
+# One scratch folder per test process: several `make test`s may run at once
+# in one tree. Folders of processes that ended are removed.
+SCRATCH_ROOT = os.path.join(TOP, "build", "grade-test")
+SCRATCH = os.path.join(SCRATCH_ROOT, "pid-%d" % os.getpid())
+if os.path.isdir(SCRATCH_ROOT):
+    for _d in os.listdir(SCRATCH_ROOT):
+        _m = re.match(r"^pid-(\d+)$", _d)
+        if not _m or not os.path.exists("/proc/%s" % _m.group(1)):
+            shutil.rmtree(os.path.join(SCRATCH_ROOT, _d), ignore_errors=True)
 
 sys.path.insert(0, os.path.join(TOP, "tools", "starters"))
 import starters  # noqa: E402

@@ -275,6 +275,30 @@ def include_problem(text, depth):
     return None
 
 
+def restore_starters(lab, number, folder, labdir, kit):
+    """Put the pristine starter of each student file in the kit copy.
+
+    The copy's lab folder comes from the grading tree, whose starters an
+    instructor may have edited; a file a submission lacks must be the real
+    starter. Generated from solutions/ when the kit has them."""
+    for f in lab.files:
+        sol = os.path.join("solutions", folder, f)
+        if not os.path.exists(os.path.join(kit, sol)):
+            continue
+        try:
+            data = starters.expected_starter(kit, number, sol)
+        except starters.MarkerError:
+            continue                    # make check-starters reports it
+        dst = os.path.join(labdir, f)
+        if data is None:
+            if os.path.lexists(dst):
+                os.unlink(dst)
+            continue
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        with open(dst, "wb") as fh:
+            fh.write(data)
+
+
 def take_files(lab, source, labdir, kitdir):
     """Copy the lab's student files from SOURCE into LABDIR; report what happened.
 
@@ -561,6 +585,8 @@ def grade(number, source, work, results, kit=TOP, say=print, lab=None, template=
     else:
         fresh_kit(lab, kitdir, kit)
     labdir = os.path.join(kitdir, folder)
+    if source is not None:
+        restore_starters(lab, number, folder, labdir, kit)
     files = take_files(lab, source, labdir, kitdir)
     result = {"lab": number, "folder": folder, "score": 0, "total": lab.total,
               "files": files, "build": {}, "checks": []}
