@@ -79,7 +79,8 @@ $(MINI_STAMP): | $(MINI_SRC)/Makefile
 	$(MINI_MAKE) -j$(KERNEL_JOBS) bzImage modules > $(KERNEL_BUILD)/build.log 2>&1 || \
 		{ tail -n 30 $(KERNEL_BUILD)/build.log >&2; \
 		  echo "error: the minimal kernel did not build; log: $(KERNEL_BUILD)/build.log" >&2; exit 1; }; \
-	echo "kernel: $(MINI_BZIMAGE) built in $$(( $$(date +%s) - start )) s"
+	secs=$$(( $$(date +%s) - start )); echo $$secs > $(KERNEL_BUILD)/build-seconds; \
+	echo "kernel: $(MINI_BZIMAGE) built in $$secs s"
 	@touch $@
 
 # --- Initramfs helper ------------------------------------------------------------
