@@ -1,7 +1,7 @@
 /*
  * vmx/controls.h - the VMX control words (pin-based, primary/secondary/
  * tertiary processor-based, primary/secondary VM-exit, VM-entry) and their
- * named bits (Intel SDM vol. 3, 25.6-25.8), with the VMCS field and the
+ * named bits (Intel SDM vol. 3C, 24.6-24.8), with the VMCS field and the
  * capability MSRs of each word (appendix A.3-A.5).
  *
  * Expanded from common/vmx/vmx_controls.def.

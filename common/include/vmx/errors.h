@@ -1,5 +1,5 @@
 /*
- * vmx/errors.h - VM-instruction error numbers (Intel SDM vol. 3, 31.4), the
+ * vmx/errors.h - VM-instruction error numbers (Intel SDM vol. 3C, 30.4), the
  * value of the VM_INSTRUCTION_ERROR field after VMfailValid.
  * Expanded from common/vmx/vmx_errors.def.
  * Where it runs: host, Linux kernel, bare metal.

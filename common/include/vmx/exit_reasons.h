@@ -16,7 +16,7 @@ enum vmx_exit_reason {
 #undef VMX_EXIT_REASON
 };
 
-/* The exit-reason field (SDM 25.9.1): bits 15:0 are the basic exit reason,
+/* The exit-reason field (SDM 24.9.1): bits 15:0 are the basic exit reason,
  * bit 31 says the VM entry failed. */
 #define VMX_EXIT_REASON_BASIC(reason)          ((vmx_u32)(reason) & 0xFFFFu)
 #define VMX_EXIT_REASON_IS_ENTRY_FAILURE(reason) (((vmx_u32)(reason) >> 31) & 1u)

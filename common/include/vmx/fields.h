@@ -5,7 +5,7 @@
  * Expanded from common/vmx/vmcs_fields.def; nothing here repeats a fact.
  * Where it runs: host, Linux kernel, bare metal (freestanding, no libc).
  *
- * A field encoding is the 32-bit operand of VMREAD/VMWRITE (SDM 25.11.2):
+ * A field encoding is the 32-bit operand of VMREAD/VMWRITE (SDM 24.11.2):
  *
  *   31            15 14  13 12 11  10 9                1   0
  *  +----------------+------+--+------+------------------+---+
