@@ -2,7 +2,7 @@
  * vmxmsrs.c - /proc/vmxmsrs: the VMX capability MSRs of this machine.
  *
  * Runs in: the Linux kernel, as a loadable module (ring 0). Lab 01 of vmxlab.
- * Intel SDM vol. 3C 24.6 "Discovering Support for VMX", 24.7 "Enabling and
+ * Intel SDM vol. 3C 23.6 "Discovering Support for VMX", 23.7 "Enabling and
  * Entering VMX Operation" (IA32_FEATURE_CONTROL), vol. 3D appendix A "VMX
  * Capability Reporting Facility".
  *

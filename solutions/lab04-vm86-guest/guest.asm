@@ -7,7 +7,7 @@
 ; guest at offset 0 with CS = DS = SS = GUEST_SEGMENT (vm86_guest.c).  Every
 ; address below is an offset from guest_image_start, so the code runs
 ; wherever the host puts it: a real-mode program only knows segment:offset.
-; SDM vol. 3A chapter 20 (8086 emulation, virtual-8086 mode), vol. 3C 25.1-25.3
+; SDM vol. 3B chapter 20 (8086 emulation, virtual-8086 mode), vol. 3C 25.1-25.3
 ; (which instructions cause VM exits, and how CR0 reads see the read shadow).
 ;
 ; What it does, in order:

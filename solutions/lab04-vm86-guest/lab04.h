@@ -91,7 +91,8 @@ void lab04_params_print(void);
  *
  * A virtual-8086 task can reach linear 0 .. 0x10FFEF only, so the TSS above
  * that is out of its reach; the CPU still reads the TSS's I/O permission
- * bitmap through these page tables on every IN/OUT (SDM vol. 1, 19.5.2).
+ * bitmap through these page tables on every IN/OUT (SDM vol. 1, "I/O
+ * Permission Bit Map").
  */
 #define GUEST_SEGMENT       0x1000u     /* CS = DS = ES = SS; base = 0x10000 */
 #define GUEST_SEGMENT_SIZE  0x10000u    /* one real-mode segment: 64 KiB */
@@ -99,9 +100,10 @@ void lab04_params_print(void);
 #define GUEST_BDA_LINEAR    0x00000000u /* page 0: IVT and BIOS data area */
 #define GUEST_TSS_LINEAR    0x00200000u
 
-/* A 32-bit TSS (SDM vol. 3A 8.2.1, figure 8-2) is 104 bytes; the word at
- * offset 102 is the offset of the I/O permission bitmap; one bit per port
- * (65536 bits), then one byte of all ones (SDM vol. 1, 19.5.2). */
+/* A 32-bit TSS (SDM vol. 3A 7.2.1, figure "32-Bit Task-State Segment
+ * (TSS)") is 104 bytes; the word at offset 102 is the offset of the I/O
+ * permission bitmap; one bit per port (65536 bits), then one byte of all
+ * ones (SDM vol. 1, "I/O Permission Bit Map"). */
 #define TSS32_SIZE          104u
 #define TSS32_IOMAP_BASE    102u
 #define IO_PORTS            65536u
@@ -139,7 +141,7 @@ void vm86_io_allow(vmx_u8 *bitmap, vmx_u32 first, vmx_u32 ports, vmx_u32 from, v
 
 /*
  * The exit qualification of an I/O-instruction exit (SDM vol. 3C 27.2.1,
- * table 27-5) is the layout IO_QUAL of common/vmx/vmx_layouts.def:
+ * table "Exit Qualification for I/O Instructions") is the layout IO_QUAL of common/vmx/vmx_layouts.def:
  * VMX_BITS_GET(q, VMX_IO_QUAL_PORT) is bits 31:16, and so on for SIZE
  * (size - 1), DIRECTION_IN, STRING, REP and IMMEDIATE (vmx/layouts.h).
  */
@@ -174,9 +176,10 @@ int vm86_io_exit(const struct vmm_exit *e, struct vmm_gprs *g, struct vm86_io *i
 /* Print what is left in the guest's line buffer (at the end of the run). */
 void vm86_io_flush(void);
 
-/* The VM-exit interruption information (SDM vol. 3C 24.9.2, table 24-15)
- * is the layout INTR_INFO_EXIT of vmx_layouts.def (VECTOR, TYPE,
- * ERROR_CODE_VALID, NMI_UNBLOCKING, VALID); its TYPE values are the set
- * INTR_TYPE of vmx_values.def. */
+/* The VM-exit interruption information (SDM vol. 3C 24.9.2, table
+ * "Format of the VM-Exit Interruption-Information Field") is the layout
+ * INTR_INFO_EXIT of vmx_layouts.def (VECTOR, TYPE, ERROR_CODE_VALID,
+ * NMI_UNBLOCKING, VALID); its TYPE values are the set INTR_TYPE of
+ * vmx_values.def. */
 
 #endif /* LAB04_H */

@@ -7,8 +7,9 @@
  * vmcs_vars (common/vmm/vmm.h); the machine[] loop of lab03 copies those
  * variables into the VMCS.
  *
- * Why a virtual-8086 task: before "unrestricted guest" (SDM 25.6.2, table
- * 25-7), VMX could only run guests with CR0.PE = 1 and CR0.PG = 1 (the
+ * Why a virtual-8086 task: before "unrestricted guest" (SDM 24.6.2, table
+ * "Definitions of Secondary Processor-Based VM-Execution Controls"), VMX
+ * could only run guests with CR0.PE = 1 and CR0.PG = 1 (the
  * IA32_VMX_CR0_FIXED0 MSR demands both).  Real-mode code therefore ran as a
  * virtual-8086 task: protected mode with paging, RFLAGS.VM = 1, segments that
  * behave like real mode (base = selector * 16, 64 KiB limits).  The CR0
@@ -16,14 +17,16 @@
  *
  * SDM vol. 3C 26.3.1.2 (checks on the guest segment registers: the
  * virtual-8086 rules), 26.3.1.1 (CR0/CR4), 26.3.1.4 (RIP, RFLAGS);
- * vol. 3A 4.3 (32-bit paging), 8.2.1 (TSS), 20.2 (virtual-8086 mode).
+ * vol. 3A 4.3 (32-bit paging), 7.2.1 (TSS); vol. 3B 20.2 (virtual-8086 mode).
  */
 #include "lab04.h"
 
 /* Guest symbols of guest.asm: the image and its final instruction. */
 extern const vmx_u8 guest_image_start[], guest_image_end[], guest_final_hlt[];
 
-/* 32-bit paging entries (SDM vol. 3A 4.3, tables 4-5 and 4-6). */
+/* 32-bit paging entries (SDM vol. 3A 4.3, the tables
+ * "Format of a 32-Bit Page-Directory Entry that References a Page Table" and
+ * "Format of a 32-Bit Page-Table Entry that Maps a 4-KByte Page"). */
 enum {
 	PTE_P = 1u << 0,                /* present */
 	PTE_RW = 1u << 1,               /* writable */
@@ -34,8 +37,8 @@ enum {
 	PDE_SHIFT = 22,                 /* each PDE maps 4 MiB */
 };
 
-/* VMCS access rights (SDM 24.4.1, table 24-2) are the layout SEG_AR of
- * common/vmx/vmx_layouts.def: VMX_SEG_AR_TYPE (bits 3:0), _S (4), _DPL
+/* VMCS access rights (SDM 24.4.1, table "Format of Access Rights") are the
+ * layout SEG_AR of common/vmx/vmx_layouts.def: VMX_SEG_AR_TYPE (bits 3:0), _S (4), _DPL
  * (6:5), _P (7), ...; put a value into a field with VMX_BITS_PUT and take a
  * one-bit field's mask with VMX_BITS_MASK (vmx/layouts.h).  The segment
  * types are VMX_SEG_TYPE_* (code/data) and VMX_SYSTEM_TYPE_* (vmx/values.h). */
@@ -86,7 +89,7 @@ void vm86_guest_build(struct vm86_layout *m)
 	vm86_io_allow(iomap, 0, IO_PORTS, COM1_BASE, COM1_PORTS);
 	*(vmx_u16 *)(m->tss + TSS32_IOMAP_BASE) = TSS32_SIZE;
 
-	/* The VMCS I/O bitmaps (SDM 25.6.4): A for ports 0-0x7FFF, B for
+	/* The VMCS I/O bitmaps (SDM 24.6.4): A for ports 0-0x7FFF, B for
 	 * 0x8000-0xFFFF; bit = 1 means the access exits.  COM1 passes through. */
 	m->io_bitmap_a = page_alloc();
 	m->io_bitmap_b = page_alloc();
@@ -145,8 +148,8 @@ void vm86_guest_state(const struct vm86_layout *m, vmx_u64 guest_cr0, vmx_u64 gu
 	 * (VMM_AR_UNUSABLE).  TR must describe a busy 32-bit TSS (type 11, S = 0,
 	 * present) at GUEST_TSS_LINEAR whose limit covers the I/O permission
 	 * bitmap: in virtual-8086 mode every IN/OUT is checked against that
-	 * bitmap before any VM exit (SDM vol. 1, 19.5.2; vol. 3C 25.1.1).  The TR
-	 * selector: V86_TR_SELECTOR. */
+	 * bitmap before any VM exit (SDM vol. 1 "I/O Permission Bit Map";
+	 * vol. 3C 25.1.1).  The TR selector: V86_TR_SELECTOR. */
 	/* BEGIN SOLUTION */
 	SET_SEGMENT(LDTR, 0, 0, 0, VMM_AR_UNUSABLE);
 	SET_SEGMENT(TR, V86_TR_SELECTOR, GUEST_TSS_LINEAR, TSS32_WITH_IOMAP - 1,

@@ -12,8 +12,9 @@
  * first checks the TSS I/O permission bitmap; a port denied there raises
  * #GP in the guest instead of exiting (SDM 25.1.1: such faults come first).
  *
- * The exit qualification (SDM 27.2.1, table 27-5) says which port, how many
- * bytes, which direction, string or not, REP or not, DX or immediate.  The
+ * The exit qualification (SDM 27.2.1, table "Exit Qualification for I/O
+ * Instructions") says which port, how many bytes, which direction, string or
+ * not, REP or not, DX or immediate.  The
  * value of an OUT is in the guest's RAX (saved by vmm_entry.asm); an IN
  * returns its value by writing the guest's RAX.  VM exits are faults in the
  * instruction stream: GUEST_RIP still points at the IN/OUT, so the handler
@@ -62,8 +63,9 @@ int vm86_io_exit(const struct vmm_exit *e, struct vmm_gprs *g, struct vm86_io *i
 {
 	vmx_u64 q = e->qualification;
 
-	/* TODO(lab04): decode the exit qualification into *io (SDM table 27-5;
-	 * the fields VMX_IO_QUAL_* of vmx/layouts.h, read with VMX_BITS_GET):
+	/* TODO(lab04): decode the exit qualification into *io (SDM table
+	 * "Exit Qualification for I/O Instructions"; the fields VMX_IO_QUAL_* of
+	 * vmx/layouts.h, read with VMX_BITS_GET):
 	 * port (bits 31:16), size in bytes (bits 2:0 hold size - 1), direction
 	 * (bit 3: 1 = IN), string (bit 4), REP (bit 5), immediate operand (bit 6). */
 	/* BEGIN SOLUTION */

@@ -54,7 +54,8 @@ static const char *const exception_mnemonic[32] = {
 	"(24)", "(25)", "(26)", "(27)", "(28)", "(29)", "(30)", "(31)",
 };
 
-/* Interruption types (SDM 24.9.2, table 24-15, bits 10:8). */
+/* Interruption types (SDM 24.9.2, table "Format of the VM-Exit
+ * Interruption-Information Field", bits 10:8). */
 static const char *const interruption_type[8] = {
 	"external interrupt", "(type 1)", "NMI", "hardware exception",
 	"software interrupt", "privileged software exception", "software exception",
