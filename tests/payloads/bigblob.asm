@@ -1,6 +1,9 @@
 ; bigblob.asm - 128 KiB of known data in .rodata, so that bigimage.img spans
 ; many floppy tracks, both heads, several cylinders and three 64 KiB DMA
-; pages: the boot sector must cut its int 13h reads at each of them.
+; pages: the boot sector (common/boot/bootsect.asm), which programs the
+; floppy controller and the ISA DMA controller itself, must cut its READ
+; DATA commands at each of them (a read may not run past the end of a track,
+; and one DMA transfer may not cross a 64 KiB page).
 ; Dword i holds (i * 2654435761) mod 2^32; bigimage.c checks every one.
 
 BLOB_DWORDS equ 32768
