@@ -143,7 +143,8 @@ def _():
 @test("facts: vmxinfo layout decodes an I/O exit qualification, v8086 access rights and a #GP exit")
 def _():
     # `in al, dx` with DX = 0x3FD (COM1's line status register): SDM 27.2.1,
-    # table 27-5: port in bits 31:16, bit 3 = IN, size - 1 = 0.
+    # table "Exit Qualification for I/O Instructions": port in bits 31:16, bit 3 = IN,
+    # size - 1 = 0.
     out = ok("layout", "IO_QUAL", "0x03FD0008")
     for rx in (r"^PORT: 0x3fd  \(", r"^DIRECTION_IN: yes ", r"^SIZE: 0x0 ", r"^STRING: no ",
                r"^IMMEDIATE: no "):

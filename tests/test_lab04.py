@@ -5,7 +5,8 @@ Every expected value is computed here, independently of the lab's code:
 the CR0 a guest should read is (actual & ~mask) | (shadow & mask) (SDM vol.
 3C 25.3), computed from the `CR0 actual` line the host prints and the mask
 and shadow THIS test chose; the I/O exit qualification is decoded here with
-the layout of SDM table 27-5; bit names come from common/vmx/cpu_bits.def.
+the layout of SDM table "Exit Qualification for I/O Instructions"; bit names
+come from common/vmx/cpu_bits.def.
 
 SMSW width: with a 32-bit register operand SMSW stores CR0 bits 31:0 on
 P6-family and later processors (SDM vol. 2B, SMSW; bits 31:16 were undefined
@@ -120,7 +121,7 @@ def guest_lines(run):
 def check_io_exits(run):
     """With IO_EXITING=1: every port access exited; each exit line's decoded
     fields agree with this test's decoding of its qualification (SDM table
-    27-5); the count is two per byte the guest printed (one LSR read, one THR
+    "Exit Qualification for I/O Instructions"); the count is two per byte the guest printed (one LSR read, one THR
     write: the emulated LSR always says "empty")."""
     lines = re.findall(r"^exit: IO_INSTRUCTION qualification (0x[0-9a-f]+) port (0x[0-9a-f]+) "
                        r"(in|out) size (\d)( immediate)? value (0x[0-9a-f]+)$", run.serial, re.M)

@@ -3,8 +3,8 @@
  * (emulated) CPU, read at ring 0 with RDMSR, one per line.
  *
  * Runs in: bare metal (Bochs, QEMU), 64-bit ring 0, via the runtime (rt.h).
- * SDM Vol. 3D appendix A (the capability MSRs), Vol. 3C 24.6 (discovering
- * VMX support), 24.7 (IA32_FEATURE_CONTROL).
+ * SDM Vol. 3D appendix A (the capability MSRs), Vol. 3C (classic numbering)
+ * 23.6 (discovering VMX support), 23.7 (IA32_FEATURE_CONTROL).
  *
  * Output (every MSR name and number comes from common/vmx/vmx_msrs.def):
  *   cpu vendor: GenuineIntel

@@ -170,7 +170,8 @@ static const struct {
 #undef SEG_ROW
 };
 
-/* Access-rights format of the guest-state area (SDM 24.4.1, table 24-2),
+/* Access-rights format of the guest-state area (SDM 24.4.1, table "Format of
+ * Access Rights"),
  * segment types (vol. 3A 3.4.5.1, 3.5) and selectors: common/vmx lists
  * (vmx_layouts.def SEG_AR, SEG_TYPE_BITS, SELECTOR; vmx_values.def
  * SEG_TYPE, SYSTEM_TYPE). Short names for the rules below: */
@@ -1126,7 +1127,8 @@ static int guest_rflags_if(const struct vmcheck_state *s, struct vmcheck_finding
 /* ------------------------------------------------------------------------ */
 
 /* Activity states (SDM 24.4.2, vmx_values.def ACTIVITY) and interruptibility
- * bits (table 24-3, vmx_layouts.def INTERRUPTIBILITY). */
+ * bits (table "Format of Interruptibility State", vmx_layouts.def
+ * INTERRUPTIBILITY). */
 #define BLOCK_STI               VMX_BITS_MASK(VMX_INTERRUPTIBILITY_BLOCKING_BY_STI)
 #define BLOCK_MOV_SS            VMX_BITS_MASK(VMX_INTERRUPTIBILITY_BLOCKING_BY_MOV_SS)
 #define BLOCK_SMI               VMX_BITS_MASK(VMX_INTERRUPTIBILITY_BLOCKING_BY_SMI)

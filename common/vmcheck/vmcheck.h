@@ -11,7 +11,8 @@
  * 26 "VM Entries" and 27 "VM Exits". Every rule cites its section of
  * chapter 26 (26.2.1.1 VM-execution control fields ... 26.3.1.5 guest
  * non-register state, 26.4 loading MSRs). Newer SDM editions renumbered the
- * VMX chapters (VM entries became chapter 28); the section titles are the same.
+ * VMX chapters one up (VM entries became chapter 27); the section titles are
+ * the same.
  *
  * Usage:
  *

@@ -47,8 +47,8 @@
  * The guest's general registers while the host runs. A VM exit saves only
  * RSP, RIP and RFLAGS into the VMCS (SDM 27.3); vmm_exit_entry saves the
  * rest here. The order is the x86 register number (RAX = 0 ... R15 = 15), so
- * an exit qualification naming "register n" (SDM 27.2.1, table 27-3) reads
- * gpr.reg[n]. reg[4] (RSP) is unused: the guest's RSP is GUEST_RSP.
+ * an exit qualification naming "register n" (SDM 27.2.1, table "Exit
+ * Qualification for Control-Register Accesses") reads gpr.reg[n]. reg[4] (RSP) is unused: the guest's RSP is GUEST_RSP.
  */
 struct vmm_gprs {
 	union {
@@ -304,7 +304,7 @@ void *vmm_vmcs_alloc(void);
 /* VMCLEAR + VMPTRLD of `vmcs` (virtual = physical here). 0 or -1 (explained). */
 int vmm_vmcs_load(void *vmcs);
 
-/* --- Segment access rights (SDM 24.4.1, table 24-2) ----------------------- */
+/* --- Segment access rights (SDM 24.4.1, table "Format of Access Rights") -- */
 
 /*
  * The VMCS access-rights format is the descriptor's bits 47:40 (type, S,

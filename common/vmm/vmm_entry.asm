@@ -29,7 +29,8 @@
 ;
 ; struct vmm_gprs (common/vmm/vmm.h) holds the 16 registers in the order of
 ; their x86 register numbers (RAX=0 ... R15=15), so an exit qualification that
-; names "register n" (SDM table 27-3, CR accesses) indexes it directly.
+; names "register n" (SDM 27.2.1, table "Exit Qualification for
+; Control-Register Accesses") indexes it directly.
 ; Slot 4 (RSP) is not touched here: the guest's RSP lives in the VMCS.
 
 bits 64

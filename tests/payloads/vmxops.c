@@ -3,7 +3,7 @@
  * emulated CPU and prints one line per check:
  *   vmxops: <what>: <status>[ error=<n>] [ok|FAILED]
  * tests/test_boot.py expects every check to say ok.  The expected outcomes
- * are the SDM's (chapter 31): e.g. VMREAD with no current VMCS is
+ * are the SDM's (vol. 3C chapter 30, classic numbering): e.g. VMREAD with no current VMCS is
  * VMfailInvalid, VMLAUNCH of a VMCS whose controls are all 0 is VMfailValid
  * with error 7 (pin-based controls violate their allowed 0-settings).
  */
@@ -42,7 +42,7 @@ void lab_main(void)
 	uint64_t basic = rdmsr(IA32_VMX_BASIC);
 	uint32_t revision = (uint32_t)VMX_MSR_FIELD_GET(basic, IA32_VMX_BASIC_VMCS_REVISION_ID);
 
-	/* CR0 and CR4 must respect the FIXED MSRs in VMX operation (SDM 24.8). */
+	/* CR0 and CR4 must respect the FIXED MSRs in VMX operation (SDM 23.8). */
 	write_cr0((read_cr0() | rdmsr(IA32_VMX_CR0_FIXED0)) & rdmsr(IA32_VMX_CR0_FIXED1));
 	write_cr4(((read_cr4() | CPU_CR4_VMXE) | rdmsr(IA32_VMX_CR4_FIXED0)) &
 		  rdmsr(IA32_VMX_CR4_FIXED1));

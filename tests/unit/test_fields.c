@@ -1,7 +1,7 @@
 /*
  * test_fields.c - unit tests of the VMCS field list (common/vmx/vmcs_fields.def
  * through vmx/fields.h): for every field the width and type that its encoding
- * carries (SDM 25.11.2) agree with the declared WIDTH and GROUP, the access
+ * carries (SDM 24.11.2) agree with the declared WIDTH and GROUP, the access
  * bit is 0 and no reserved bit is set; no two fields share an encoding or a
  * name; lookups work.
  *
@@ -104,7 +104,7 @@ static void every_appendix_b_table_present(void **state)
 			n += vmcs_field_table[i].width == tables[t].width &&
 			     vmcs_field_table[i].group == tables[t].group;
 		if (n == 0)
-			fail_msg("no %s %s field: SDM table %s is missing",
+			fail_msg("no %s %s field: the fields of SDM %s are missing",
 				 vmcs_width_name(tables[t].width), vmcs_group_name(tables[t].group),
 				 tables[t].table);
 	}

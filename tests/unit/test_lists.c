@@ -102,7 +102,7 @@ static void control_bits_unique_per_word(void **state)
 	}
 }
 
-/* Mask and bit-number names agree, on bits the SDM fixes (25.6-25.8). */
+/* Mask and bit-number names agree, on bits the SDM fixes (24.6-24.8). */
 static void control_masks_match_bits(void **state)
 {
 	(void)state;

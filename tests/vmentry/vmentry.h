@@ -17,8 +17,8 @@
 #include "vmx/values.h"
 #include "vmm/vmm.h"                /* common/vmm: VMXON, controls, VM entry/exit */
 
-/* Guest access rights (SDM 24.4.1, table 24-2), segment types (SDM vol. 3A
- * 3.4.5.1, 3.5) and selector bits: short names for the common/vmx lists
+/* Guest access rights (SDM 24.4.1, table "Format of Access Rights"), segment
+ * types (SDM vol. 3A 3.4.5.1, 3.5) and selector bits: short names for the common/vmx lists
  * (vmx_layouts.def SEG_AR, SELECTOR; vmx_values.def SEG_TYPE, SYSTEM_TYPE). */
 #define AR_TYPE_DATA_RW_ACCESSED   VMX_SEG_TYPE_DATA_RW_ACCESSED
 #define AR_TYPE_CODE_XR_ACCESSED   VMX_SEG_TYPE_CODE_XR_ACCESSED
@@ -40,7 +40,7 @@
 #define AR_TSS_BUSY (AR_TYPE_TSS_BUSY | AR_P)
 #define AR_V86     VMX_V86_SEGMENT_ACCESS_RIGHTS   /* 0xF3 (SDM 26.3.1.2) */
 #define SEL_TI     VMX_BITS_MASK(VMX_SELECTOR_TI)  /* selector: LDT */
-#define TSS64_LIMIT 0x67                           /* 104-byte TSS (SDM 3A 8.7) */
+#define TSS64_LIMIT 0x67                           /* 104-byte TSS (SDM 3A 7.7) */
 #define V86_SELECTOR 0x1000                        /* the v8086 guest runs at 1000:0000 */
 #define RFLAGS_FIXED1 VMX_BITS_MASK(VMX_RFLAGS_FIXED_1) /* RFLAGS bit 1 is always 1 */
 #define DR7_INIT    0x400                          /* DR7 after reset: bit 10 is 1 */
