@@ -12,7 +12,6 @@ Two kinds of kit are graded here:
 """
 
 import csv
-import io
 import json
 import os
 import re
@@ -38,9 +37,6 @@ if os.path.isdir(SCRATCH_ROOT):
         _m = re.match(r"^pid-(\d+)$", _d)
         if not _m or not os.path.exists("/proc/%s" % _m.group(1)):
             shutil.rmtree(os.path.join(SCRATCH_ROOT, _d), ignore_errors=True)
-
-sys.path.insert(0, os.path.join(TOP, "tools", "starters"))
-import starters  # noqa: E402
 
 
 def scratch(name):

@@ -25,7 +25,6 @@ malformed (each problem on one line naming the file and line), 2 on bad usage.
 import argparse
 import difflib
 import fnmatch
-import io
 import os
 import re
 import subprocess
