@@ -10,12 +10,13 @@ Haswell, is the value ../shared/PLATFORM.md records.
 
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 
 from lib import emu
 from lib.testlib import (test, expect, expect_not, expect_clean_end, build_path,
-                         once, TestFailure, TOP)
+                         once, TestFailure, TOP, BUILD)
 
 HASWELL = "corei7_haswell_4770"
 PENRYN = "core2_penryn_t9600"
@@ -154,6 +155,152 @@ def _():
         expect_clean_end(run)
         expect(run, r"^bigimage: 32768 dwords, 0 wrong$")
         expect(run, r"^vmxlab: done$")
+
+
+# --- Booting without a floppy controller (int 13h) ----------------------------
+#
+# The same .img attached as a hard disk: the BIOS passes DL = 0x80 and the
+# boot sector reads through int 13h (AH=42h when the BIOS has it). Test
+# builds of the boot sector (bootsect.asm's BOOT_SELFTEST_* hooks) stand
+# for what the emulators do not have: a drive A: with no controller behind
+# it (a USB stick shown as a floppy), a BIOS without AH=42h.
+
+BOOTSECT = os.path.join(TOP, "common", "boot", "bootsect.asm")
+SECTOR_BYTES = 512
+HDD_HEADS, HDD_SPT = 2, 18      # Bochs' ata0-master geometry for the flat 1.44 MB image
+
+
+def nasm_bootsect(sectors, defines, out):
+    p = subprocess.run(["nasm", "-f", "bin", "-DPAYLOAD_SECTORS=%d" % sectors]
+                       + ["-D%s" % d for d in defines] + [BOOTSECT, "-o", out],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        raise TestFailure("nasm %s failed:\n%s" % (" ".join(defines), p.stderr))
+    with open(out, "rb") as f:
+        return f.read()
+
+
+def variant(image, *defines):
+    """IMAGE with its boot sector assembled again with -D DEFINES, under
+    build/boot/tests/variants/. Assembled without them first, the sector
+    must equal the image's own (the image is current and this is how
+    mk/baremetal.mk makes it)."""
+    def make():
+        path = img(*image)
+        payload = img(*image[:-1], image[-1][:-len(".img")] + ".bin")
+        sectors = (os.path.getsize(payload) + SECTOR_BYTES - 1) // SECTOR_BYTES
+        out_dir = os.path.join(BUILD, "boot", "tests", "variants")
+        os.makedirs(out_dir, exist_ok=True)
+        stem = os.path.join(out_dir, "%s-%s" % (image[-1][:-len(".img")],
+                                                "-".join(d.lower() for d in defines)))
+        with open(path, "rb") as f:
+            original = f.read()
+        if nasm_bootsect(sectors, (), stem + ".plain.bs") != original[:SECTOR_BYTES]:
+            raise TestFailure("%s does not start with bootsect.asm assembled for %d sectors: "
+                              "run `make all`" % (os.path.relpath(path, TOP), sectors))
+        sector = nasm_bootsect(sectors, defines, stem + ".bs")
+        if sector == original[:SECTOR_BYTES]:
+            raise TestFailure("-D%s changed nothing in the boot sector" % " -D".join(defines))
+        with open(stem + ".img", "wb") as f:
+            f.write(sector + original[SECTOR_BYTES:])
+        return stem + ".img"
+    return once(("variant", image, defines), make)
+
+
+def qemu_hdd(path, name, timeout=60):
+    """QEMU, no floppy: PATH (a copy) is the IDE primary master, booted with -boot c."""
+    def run():
+        with tempfile.TemporaryDirectory() as d:
+            disk = os.path.join(d, "hdd.img")
+            shutil.copyfile(path, disk)
+            return emu.run_qemu(name=name, timeout=timeout,
+                                extra=["-drive", "if=ide,format=raw,file=%s" % disk, "-boot", "c"])
+    return once(("qemu-hdd", path, name), run)
+
+
+def bochs_hdd(path, name):
+    """Bochs with PATH (a copy) as ata0-master, a flat disk of 2 heads and 18
+    sectors per track; the later `boot: disk` wins over emu.py's `boot: floppy`
+    (checked in the log), so the BIOS boots it with DL = 0x80."""
+    def run():
+        size = os.path.getsize(path)
+        if size % (HDD_HEADS * HDD_SPT * SECTOR_BYTES):
+            raise TestFailure("%s: %d bytes is not whole cylinders" % (path, size))
+        with tempfile.TemporaryDirectory() as d:
+            disk = os.path.join(d, "hdd.img")
+            shutil.copyfile(path, disk)
+            r = emu.run_bochs(path, timeout=60, name=name, bochsrc_extra=[
+                "ata0: enabled=1, ioaddr1=0x1f0, ioaddr2=0x3f0, irq=14",
+                "ata0-master: type=disk, path=%s, mode=flat, cylinders=%d, heads=%d, spt=%d"
+                % (disk, size // (HDD_HEADS * HDD_SPT * SECTOR_BYTES), HDD_HEADS, HDD_SPT),
+                "boot: disk"])
+        if "Using boot sequence disk" not in r.log:
+            raise TestFailure("Bochs did not boot from the hard disk (see %s/bochs.log)" % r.dir)
+        return r
+    return once(("bochs-hdd", path, name), run)
+
+
+def check_bigimage(run):
+    expect_clean_end(run)
+    expect(run, r"^bigimage: 32768 dwords, 0 wrong$")
+    expect(run, r"^vmxlab: done$")
+
+
+@test("boot: QEMU boots the image as an IDE hard disk (DL=0x80, int 13h) to lab_main")
+def _():
+    check_machine_state(qemu_hdd(img(*HELLO), "boot-qemuhdd-hello"))
+
+
+@test("boot: Bochs boots the image as an ATA hard disk (boot: disk, int 13h) to lab_main")
+def _():
+    check_machine_state(bochs_hdd(img(*HELLO), "boot-bochshdd-hello"))
+
+
+@test("boot: the 140 KiB image loads intact from a hard disk in QEMU and Bochs (AH=42h)")
+def _():
+    for run in (qemu_hdd(img(*BIGIMAGE), "boot-qemuhdd-bigimage"),
+                bochs_hdd(img(*BIGIMAGE), "boot-bochshdd-bigimage")):
+        check_bigimage(run)
+
+
+@test("boot: the 140 KiB image loads intact from a hard disk by AH=08h geometry + AH=02h CHS reads (QEMU, Bochs; test build that ignores AH=41h)")
+def _():
+    path = variant(BIGIMAGE, "BOOT_SELFTEST_NO_EXT")
+    for run in (qemu_hdd(path, "boot-qemuhdd-bigimage-chs"),
+                bochs_hdd(path, "boot-bochshdd-bigimage-chs")):
+        check_bigimage(run)
+
+
+@test("boot: drive A: with no floppy controller answering falls back to int 13h (Bochs, QEMU)")
+def _():
+    path = variant(BIGIMAGE, "BOOT_SELFTEST_NO_FDC")
+    runs = (once(("bochs-nofdc",), lambda: emu.run_bochs(path, timeout=60, name="boot-nofdc-bigimage")),
+            once(("qemu-nofdc",), lambda: emu.run_qemu(name="boot-qemu-nofdc-bigimage", floppy=path,
+                                                       timeout=60)))
+    for run in runs:
+        check_bigimage(run)
+
+
+@test("boot: a hard disk shorter than the image stops with the boot sector's one int 13h error line")
+def _():
+    with open(BOOTSECT) as f:
+        m = re.search(r'^msg_int13_error:\s+db\s+"([^"]+)", 13, 10, 0', f.read(), re.M)
+    if not m:
+        raise TestFailure("no msg_int13_error in %s" % os.path.relpath(BOOTSECT, TOP))
+    d = os.path.join(BUILD, "boot", "tests", "variants")
+    os.makedirs(d, exist_ok=True)
+    short = os.path.join(d, "hello-short.img")
+    with open(img(*HELLO), "rb") as f:
+        head = f.read(16 * SECTOR_BYTES)        # the payload needs more than 15 sectors
+    if os.path.getsize(img(*HELLO[:-1], "hello.bin")) <= len(head) - SECTOR_BYTES:
+        raise TestFailure("hello.bin fits in %d bytes: the disk would not be short" % len(head))
+    with open(short, "wb") as f:
+        f.write(head)
+    # The boot sector halts for good after the message: the run ends by its timeout.
+    run = qemu_hdd(short, "boot-qemuhdd-short", timeout=8)
+    lines = run.serial.splitlines()
+    if lines != [m.group(1)]:
+        raise TestFailure("COM1 printed %r, want exactly [%r]" % (lines, m.group(1)))
 
 
 @test("boot: a #PF in the payload prints one EXCEPTION line (vector, error, RIP, CR2) and ends the run (Bochs)")
