@@ -246,6 +246,23 @@ def check_bigimage(run):
     expect(run, r"^vmxlab: done$")
 
 
+# The Bochs BIOS logs this when int 13h AH=41h is asked about a floppy: the
+# boot sector turned to the BIOS for drive A:.
+BOCHS_FLOPPY_AH41 = "int13_diskette: unsupported AH=41"
+
+
+def check_floppy_fallback(bochs_run, qemu_run):
+    for run in (bochs_run, qemu_run):
+        check_bigimage(run)
+    if BOCHS_FLOPPY_AH41 not in bochs_run.log:
+        raise TestFailure("Bochs never logged %r: the image did not load through int 13h "
+                          "(see %s/bochs.log)" % (BOCHS_FLOPPY_AH41, bochs_run.dir))
+    plain = bochs(BIGIMAGE)
+    if BOCHS_FLOPPY_AH41 in plain.log:
+        raise TestFailure("the plain floppy image called int 13h too (see %s/bochs.log): "
+                          "its controller path failed" % plain.dir)
+
+
 @test("boot: QEMU boots the image as an IDE hard disk (DL=0x80, int 13h) to lab_main")
 def _():
     check_machine_state(qemu_hdd(img(*HELLO), "boot-qemuhdd-hello"))
@@ -274,11 +291,19 @@ def _():
 @test("boot: drive A: with no floppy controller answering falls back to int 13h (Bochs, QEMU)")
 def _():
     path = variant(BIGIMAGE, "BOOT_SELFTEST_NO_FDC")
-    runs = (once(("bochs-nofdc",), lambda: emu.run_bochs(path, timeout=60, name="boot-nofdc-bigimage")),
-            once(("qemu-nofdc",), lambda: emu.run_qemu(name="boot-qemu-nofdc-bigimage", floppy=path,
-                                                       timeout=60)))
-    for run in runs:
-        check_bigimage(run)
+    check_floppy_fallback(
+        once(("bochs-nofdc",), lambda: emu.run_bochs(path, timeout=60, name="boot-nofdc-bigimage")),
+        once(("qemu-nofdc",), lambda: emu.run_qemu(name="boot-qemu-nofdc-bigimage", floppy=path,
+                                                   timeout=60)))
+
+
+@test("boot: a floppy read whose IRQ 6 never comes times out and falls back to int 13h (Bochs, QEMU)")
+def _():
+    path = variant(BIGIMAGE, "BOOT_SELFTEST_NO_IRQ")
+    check_floppy_fallback(
+        once(("bochs-noirq",), lambda: emu.run_bochs(path, timeout=60, name="boot-noirq-bigimage")),
+        once(("qemu-noirq",), lambda: emu.run_qemu(name="boot-qemu-noirq-bigimage", floppy=path,
+                                                   timeout=60)))
 
 
 @test("boot: a hard disk shorter than the image stops with the boot sector's one int 13h error line")

@@ -113,7 +113,13 @@ DMA_MASK_ON         equ 0x04            ; with the channel number: mask it
 DMA_MODE_TO_MEMORY  equ 0x46            ; single transfer, increment, write memory, channel 2
 
 BDA_FLOPPY_IRQ      equ 0x43E           ; bit 7: the BIOS IRQ 6 handler saw an interrupt
+; -DBOOT_SELFTEST_NO_IRQ (tests/test_boot.py only): test no bit, so IRQ 6
+; is never seen and every controller read ends by the timeout.
+%ifdef BOOT_SELFTEST_NO_IRQ
+BDA_FLOPPY_IRQ_SEEN equ 0
+%else
 BDA_FLOPPY_IRQ_SEEN equ 0x80
+%endif
 BDA_MOTOR_COUNT     equ 0x440           ; the BIOS IRQ 0 handler stops the motor at 0
 BDA_TICKS           equ 0x46C           ; timer ticks, 18.2 per second
 FDC_TIMEOUT_TICKS   equ 37              ; 2 s: a read of 18 sectors takes 0.2 s
@@ -124,6 +130,7 @@ UART_LSR_THRE       equ 0x20            ; transmit holding register empty
 
 FDC_DOR             equ 0x3F2           ; floppy digital output register
 FDC_DOR_MOTORS_OFF  equ 0x0C            ; controller enabled, DMA on, no motor
+FDC_DOR_RESET       equ 0x08            ; DMA on, no motor, controller in reset
 
 STACK_TOP           equ 0x7C00          ; the stack grows down from this sector
 FIRST_FLOPPY        equ 0x00            ; BIOS drive number of A:
@@ -174,10 +181,13 @@ start:
 ; (lba, remaining, dest_segment only advance after a good read).  Reached
 ; from step 1, or jumped to when the controller fails inside read_chunk:
 ; its return addresses stay on the stack (a few bytes, once).
-; IN: [boot_drive].  OUT: [method]; for AH=02h also [spt], [heads].
-; Clobbers: AX, BX, CX, DX, DI, ES.  Does not return if AH=08h fails (the error
-; is the read's: without a geometry there is no CHS read).
+; IN: [boot_drive].  OUT: the controller in reset; [method]; for AH=02h
+; also [spt], [heads].  Clobbers: AX, BX, CX, DX, DI, ES.  Does not return
+; if AH=08h fails (the error is the read's: no geometry, no CHS read).
 use_bios:
+        mov     dx, FDC_DOR             ; hold the controller in reset: the BIOS
+        mov     al, FDC_DOR_RESET       ; starts it afresh at its first floppy
+        out     dx, al                  ; access (left mid-command, it hangs it)
         mov     dl, [boot_drive]
         mov     ah, BIOS_EXT_CHECK
         mov     bx, EXT_CHECK_IN
@@ -215,13 +225,12 @@ load:   call    read_chunk
         mov     dl, [boot_drive]
         jmp     LOAD_ADDRESS            ; CS = 0 since step 1
 
-; fdc_io: move one byte once the controller asks for it (RQM): send AL in
-; the command phase (BH = FDC_MSR_RQM), or read AL in the result phase
-; (BH = FDC_MSR_RQM | FDC_MSR_DIO).  Jumps to use_bios if the controller
-; never asks (no controller: the port reads 0xFF).
-; IN: AL, BH.  OUT: AL.  Clobbers: AH, DX, BP.
-fdc_io:
-        mov     ah, al
+; fdc_wait: wait until the controller asks for the next byte (RQM): one to
+; write in the command phase (BH = FDC_MSR_RQM), or one to read in the result
+; phase (BH = FDC_MSR_RQM | FDC_MSR_DIO).  Jumps to use_bios if it never
+; asks (no controller: the port reads 0xFF).
+; IN: BH.  OUT: DX = FDC_FIFO.  Clobbers: AL, BP.
+fdc_wait:
         mov     dx, FDC_MSR
         xor     bp, bp                  ; 65536 polls: > 65 ms on real hardware
 .busy:  dec     bp
@@ -231,12 +240,6 @@ fdc_io:
         cmp     al, bh
         jne     .busy
         inc     dx                      ; FDC_FIFO
-        test    al, FDC_MSR_DIO
-        mov     al, ah
-        jnz     .in
-        out     dx, al
-        ret
-.in:    in      al, dx
         ret
 
 ; int13_failed: the BIOS could not read the image (BIOS_TRIES failed reads,
@@ -379,8 +382,9 @@ read_chunk:
         mov     si, read_cmd
         mov     cx, read_cmd_end - read_cmd
         mov     bh, FDC_MSR_RQM         ; command phase
-.send:  lodsb
-        call    fdc_io
+.send:  call    fdc_wait
+        lodsb
+        out     dx, al
         loop    .send
 
         ; Wait for IRQ 6 with HLT (the timer interrupt wakes us too).
@@ -399,11 +403,13 @@ read_chunk:
 .result:
         sti
         mov     bh, FDC_MSR_RQM | FDC_MSR_DIO ; result phase
-        call    fdc_io                  ; ST0
+        call    fdc_wait
+        in      al, dx                  ; ST0
         test    al, FDC_ST0_IC
         jnz     .failed
         mov     cl, FDC_RESULT_BYTES - 1 ; (CH = 0 after .send)
-.drain: call    fdc_io                  ; ST1 ST2 C H R N: not needed
+.drain: call    fdc_wait
+        in      al, dx                  ; ST1 ST2 C H R N: not needed
         loop    .drain
 .ok:    add     [lba], di
         mov     ax, di
