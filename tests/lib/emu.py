@@ -110,8 +110,8 @@ def _claim_dir(name, results=None):
         while True:
             candidate = safe if n == 1 else "%s.%d" % (safe, n)
             n += 1
-            key = os.path.join(root, candidate)
-            if key in _claims:
+            d = os.path.join(root, candidate)
+            if d in _claims:
                 continue
             f = open(os.path.join(root, ".claims", candidate), "w")
             try:
@@ -119,17 +119,16 @@ def _claim_dir(name, results=None):
             except BlockingIOError:
                 f.close()
                 continue
-            _claims[key] = f
+            _claims[d] = f
             break
-    d = os.path.join(root, candidate)
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
-    return key, d
+    return d
 
 
-def _release(key):
+def _release(d):
     with _names_lock:
-        f = _claims.pop(key, None)
+        f = _claims.pop(d, None)
     if f:
         f.close()                   # drops the flock
 
@@ -246,7 +245,7 @@ def run_bochs(image, cpu=DEFAULT_CPU, name=None, timeout=30, ticks=DEFAULT_TICKS
         raise EmulatorMissing("bochs is not installed; run `make deps`")
     if not os.path.exists(image):
         raise FileNotFoundError("no image %s: build it first (make all)" % image)
-    key, d = _claim_dir(name or "bochs-" + os.path.basename(image), results)
+    d = _claim_dir(name or "bochs-" + os.path.basename(image), results)
     run = Run(os.path.basename(d), d)
     try:
         disk = "disk.img" if boot == "floppy" else "cd.iso"
@@ -281,7 +280,7 @@ def run_bochs(image, cpu=DEFAULT_CPU, name=None, timeout=30, ticks=DEFAULT_TICKS
         os.unlink(os.path.join(d, disk))
         return run
     finally:
-        _release(key)
+        _release(d)
 
 
 def bochs_interactive(image, cpu=DEFAULT_CPU, boot="floppy", megs=256, rc_extra=(),
@@ -292,7 +291,7 @@ def bochs_interactive(image, cpu=DEFAULT_CPU, boot="floppy", megs=256, rc_extra=
     COM1 still goes to results/<name>/serial.txt; `tail -f` it in another
     terminal, or read it after `quit`.
     """
-    key, d = _claim_dir(name or "bochs-dbg", None)
+    d = _claim_dir(name or "bochs-dbg", None)
     try:
         disk = "disk.img" if boot == "floppy" else "cd.iso"
         if boot == "floppy":
@@ -310,7 +309,7 @@ def bochs_interactive(image, cpu=DEFAULT_CPU, boot="floppy", megs=256, rc_extra=
               % os.path.relpath(d))
         return subprocess.call(cmd, cwd=d)
     finally:
-        _release(key)
+        _release(d)
 
 
 def run_qemu(name, floppy=None, kernel=None, initrd=None, append=None, timeout=30,
@@ -322,7 +321,7 @@ def run_qemu(name, floppy=None, kernel=None, initrd=None, append=None, timeout=3
     """
     if not shutil.which("qemu-system-x86_64"):
         raise EmulatorMissing("qemu-system-x86_64 is not installed; run `make deps`")
-    key, d = _claim_dir(name, results)
+    d = _claim_dir(name, results)
     run = Run(os.path.basename(d), d)
     try:
         cmd = ["qemu-system-x86_64", "-m", memory, "-display", "none", "-monitor", "none",
@@ -352,7 +351,7 @@ def run_qemu(name, floppy=None, kernel=None, initrd=None, append=None, timeout=3
             os.unlink(os.path.join(d, "disk.img"))
         return run
     finally:
-        _release(key)
+        _release(d)
 
 
 def main(argv=None):
