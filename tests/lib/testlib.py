@@ -97,7 +97,7 @@ def once(key, fn):
     with _once_lock:
         entry = _once.get(key)
         if entry is None:
-            entry = {"event": threading.Event(), "owner": True}
+            entry = {"event": threading.Event()}
             _once[key] = entry
             mine = True
         else:
