@@ -48,8 +48,17 @@ static vmx_u64 apply_fixed(const char *reg, vmx_u64 value, vmx_u32 fixed0_msr, v
  */
 static int vmx_enter(void)
 {
-	vmx_u64 basic = rdmsr(IA32_VMX_BASIC);
-	vmx_u32 revision = (vmx_u32)VMX_MSR_FIELD_GET(basic, IA32_VMX_BASIC_VMCS_REVISION_ID);
+	vmx_u64 basic;
+	vmx_u32 revision;
+
+	/* First CPUID: on a CPU without VMX the VMX MSRs do not exist, and
+	 * RDMSR of one faults (#GP) instead of answering. */
+	if (!(cpuid(1, 0).ecx & CPUID_1_ECX_VMX)) {
+		printf("VMXON: this CPU has no VMX (CPUID.1:ECX bit 5 is 0)\n");
+		return -1;
+	}
+	basic = rdmsr(IA32_VMX_BASIC);
+	revision = (vmx_u32)VMX_MSR_FIELD_GET(basic, IA32_VMX_BASIC_VMCS_REVISION_ID);
 
 	printf("IA32_VMX_BASIC: 0x%016llx\n", (unsigned long long)basic);
 	printf("VMCS revision id: 0x%x\n", revision);
@@ -71,10 +80,6 @@ static int vmx_enter(void)
 	vmx_u32 *region;
 	int status;
 
-	if (!(cpuid(1, 0).ecx & CPUID_1_ECX_VMX)) {
-		printf("VMXON: this CPU has no VMX (CPUID.1:ECX bit 5 is 0)\n");
-		return -1;
-	}
 	if (!VMX_MSR_FIELD_GET(fc, IA32_FEATURE_CONTROL_LOCK)) {
 		/* Unlocked (no BIOS did it): enable VMX outside SMX and lock. */
 		fc |= VMX_MSR_FIELD_MASK(IA32_FEATURE_CONTROL_LOCK) |
