@@ -585,9 +585,13 @@ static int intr_error_code_bit(const struct vmcheck_state *s, struct vmcheck_fin
 	return bit != (protected_hw && pushes) && broken(f, IX_VM_ENTRY_INTERRUPTION_INFORMATION, x);
 }
 
+/* Error codes are 16 bits: bits 31:16 must be 0. SDM editions before 2020
+ * said "bits 31:15"; processors check 31:16 (an injected #GP with error
+ * code 0x8000 enters; Linux KVM commit 567926cca99b, "KVM: nVMX: Fix
+ * consistency check on injected exception error code", 2019). */
 static int intr_error_code(const struct vmcheck_state *s, struct vmcheck_finding *f)
 {
-	return injecting(s) && (intr(s) & INTR_DELIVER_ERROR) && (V(VM_ENTRY_EXCEPTION_ERROR_CODE) & BITS(31, 15)) &&
+	return injecting(s) && (intr(s) & INTR_DELIVER_ERROR) && (V(VM_ENTRY_EXCEPTION_ERROR_CODE) & BITS(31, 16)) &&
 	       broken(f, IX_VM_ENTRY_EXCEPTION_ERROR_CODE, V(VM_ENTRY_EXCEPTION_ERROR_CODE));
 }
 
@@ -1293,7 +1297,7 @@ const struct vmcheck_rule vmcheck_rules[] = {
 	{ "CTRL_ENTRY_INTR_INFO_RESERVED", "26.2.1.3", "a valid VM-entry interruption-information field must have bits 30:12 clear", CONTROLS, 0, intr_reserved },
 	{ "CTRL_ENTRY_INTR_TYPE_VECTOR", "26.2.1.3", "injected event: type 1 is reserved, an NMI has vector 2, a hardware exception a vector 0-31, type 7 needs MTF and vector 0", CONTROLS, 0, intr_type_vector },
 	{ "CTRL_ENTRY_INTR_ERROR_CODE_BIT", "26.2.1.3", "\"deliver error code\" must be 1 exactly for hardware exceptions 8, 10-14, 17 in protected mode (any hardware exception may have it if IA32_VMX_BASIC bit 56), 0 for other events", CONTROLS, 0, intr_error_code_bit },
-	{ "CTRL_ENTRY_ERROR_CODE", "26.2.1.3", "when an error code is delivered, bits 31:15 of the VM-entry exception error code must be 0", CONTROLS, 0, intr_error_code },
+	{ "CTRL_ENTRY_ERROR_CODE", "26.2.1.3", "when an error code is delivered, bits 31:16 of the VM-entry exception error code must be 0", CONTROLS, 0, intr_error_code },
 	{ "CTRL_ENTRY_INSTRUCTION_LENGTH", "26.2.1.3", "a software interrupt/exception needs a VM-entry instruction length of 1-15 (0 only if IA32_VMX_MISC bit 30)", CONTROLS, 0, intr_length },
 	{ "CTRL_ENTRY_MSR_LOAD_ADDRESS", "26.2.1.3", "with a VM-entry MSR-load count, the area must be 16-byte aligned and end inside the physical-address width", CONTROLS, 0, entry_msr_load },
 	/* 26.2.2 host control registers and MSRs */

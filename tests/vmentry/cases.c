@@ -291,13 +291,19 @@ static int break_INTR_EXTINT_ERROR_CODE(void)
 	return 0;
 }
 
-static int break_INTR_ERROR_CODE_BIT15(void)
+/* An injected #GP with error code `code` (error codes are 16 bits: SDM
+ * 26.2.1.3 asks bits 31:16 to be 0). */
+static int inject_gp_error_code(uint32_t code)
 {
 	WR(VM_ENTRY_INTERRUPTION_INFORMATION,
 	   INTR_VALID | INTR_DELIVER_ERROR | INTR_TYPE(VMX_INTR_TYPE_HARDWARE_EXCEPTION) | VECTOR_GP);
-	WR(VM_ENTRY_EXCEPTION_ERROR_CODE, 1u << 15);
+	WR(VM_ENTRY_EXCEPTION_ERROR_CODE, code);
 	return 0;
 }
+
+static int break_INTR_ERROR_CODE_BIT15(void) { return inject_gp_error_code(1u << 15); }
+static int break_INTR_ERROR_CODE_BIT16(void) { return inject_gp_error_code(1u << 16); }
+static int break_INTR_ERROR_CODE_BIT31(void) { return inject_gp_error_code(1u << 31); }
 
 static int break_INTR_SOFT_LENGTH_16(void)
 {
