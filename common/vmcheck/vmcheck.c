@@ -550,8 +550,11 @@ static int intr_type_vector(const struct vmcheck_state *s, struct vmcheck_findin
 	case VMX_INTR_TYPE_RESERVED:
 		bad = 1;
 		break;
-	case VMX_INTR_TYPE_OTHER_EVENT:           /* only "pending MTF VM exit", vector 0, if MTF exists */
-		bad = !(proc(s) & VMX_PROC_MONITOR_TRAP_FLAG) || INTR_VECTOR(x) != 0;
+	case VMX_INTR_TYPE_OTHER_EVENT:
+		/* Only "pending MTF VM exit", vector 0; type 7 is reserved on a
+		 * CPU that does not support the 1-setting of "monitor trap flag"
+		 * (the capability, not the control: SDM 26.2.1.3). */
+		bad = !((s->proc_ctls >> 32) & VMX_PROC_MONITOR_TRAP_FLAG) || INTR_VECTOR(x) != 0;
 		break;
 	case VMX_INTR_TYPE_NMI:
 		bad = INTR_VECTOR(x) != 2;

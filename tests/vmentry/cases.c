@@ -305,6 +305,16 @@ static int break_INTR_ERROR_CODE_BIT15(void) { return inject_gp_error_code(1u <<
 static int break_INTR_ERROR_CODE_BIT16(void) { return inject_gp_error_code(1u << 16); }
 static int break_INTR_ERROR_CODE_BIT31(void) { return inject_gp_error_code(1u << 31); }
 
+static int break_INTR_PENDING_MTF_NO_MTF_CONTROL(void)
+{
+	/* Type 7 needs MTF support, not the MTF control (SDM 26.2.1.3). */
+	if (!vmentry_allowed(VMX_WORD_PROC, VMX_PROC_MONITOR_TRAP_FLAG))
+		return vmentry_not_applicable("no \"monitor trap flag\" on this CPU");
+	CLR(PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, VMX_PROC_MONITOR_TRAP_FLAG);
+	WR(VM_ENTRY_INTERRUPTION_INFORMATION, INTR_VALID | INTR_TYPE(VMX_INTR_TYPE_OTHER_EVENT));
+	return 0;
+}
+
 static int break_INTR_SOFT_LENGTH_16(void)
 {
 	WR(VM_ENTRY_INTERRUPTION_INFORMATION, INTR_VALID | INTR_TYPE(VMX_INTR_TYPE_SOFTWARE_INTERRUPT) | 0x80);
