@@ -6,7 +6,10 @@ with Debian's kernel (2 CPUs) and Bochs haswell with the minimal kernel
 The bit names expected come from common/vmx/cpu_bits.def (parsed here); the
 states expected are architectural facts of a 64-bit Linux kernel: paging and
 protection on (CR0.PE, CR0.PG), PAE paging (CR4.PAE), long mode enabled and
-active (EFER.LME, EFER.LMA).
+active (EFER.LME, EFER.LMA); CR3 (the page tables) is not 0, nor CR2 (`cat`
+page-faults before it reads the file) nor CR8 (Linux 6.1 sets each local
+APIC's TPR to 0x10 at boot, arch/x86/kernel/apic/apic.c setup_local_APIC:
+CR8 = TPR bits 7:4 = 1), so a register left unread (0) fails.
 """
 
 import os
@@ -69,6 +72,9 @@ def check_registers(run):
         want = [bits[reg][b] for b in sorted(bits[reg]) if (value >> b) & 1]
         if names != want:
             raise TestFailure("%s = 0x%016x: the file names %s, cpu_bits.def gives %s" % (reg, value, names, want))
+    for reg in ("CR2", "CR3", "CR8"):
+        if regs[reg][0] == 0:
+            raise TestFailure("%s is 0: not read? (%s)" % (reg, os.path.relpath(run.dir, TOP)))
     return regs
 
 
