@@ -152,13 +152,6 @@ vmm_exit_entry:
         mov     [rdi + GPR_RDI], rax
         cld                             ; the C ABI expects DF = 0 (the exit cleared it anyway)
         mov     eax, ENTER_EXITED
-        add     rsp, 8                  ; drop the struct pointer
-        pop     r15
-        pop     r14
-        pop     r13
-        pop     r12
-        pop     rbx
-        pop     rbp
-        ret                             ; to vmm_enter's caller
+        jmp     vmm_enter.restore       ; the one epilogue: returns to vmm_enter's caller
 
 section .note.GNU-stack noalloc noexec nowrite progbits
