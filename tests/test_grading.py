@@ -94,6 +94,9 @@ def _():
         "x\n/* END SOLUTION */\n": r"f\.c:2: END SOLUTION without a BEGIN",
         "/* TODO(lab07) */\n/* BEGIN SOLUTION */\n/* BEGIN SOLUTION */\n": r"f\.c:3: .*do not nest",
         "/* TODO(lab03): wrong lab */\n": r"f\.c:1: TODO\(lab03\) in a lab07 file",
+        # the second region's only TODO is inside the first region (dropped from the starter)
+        "/* TODO(lab07) */\n/* BEGIN SOLUTION */\n/* TODO(lab07) */\n/* END SOLUTION */\n"
+        "/* BEGIN SOLUTION */\nx\n/* END SOLUTION */\n": r"f\.c:5: BEGIN SOLUTION without a TODO\(lab07\)",
     }
     for text, rx in cases.items():
         open(os.path.join(d, "solutions", "lab07-x", "f.c"), "w").write(text)

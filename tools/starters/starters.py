@@ -105,7 +105,10 @@ def starter_text(path, text, lab):
         for t in TODO.findall(body):
             if t != lab:
                 raise MarkerError("%s:%d: TODO(lab%s) in a lab%s file" % (path, n, t, lab))
-            todo_seen = True
+            # Only a TODO the starter keeps counts: one inside a region is
+            # dropped with it and tells the student nothing about the next.
+            if region is None:
+                todo_seen = True
         if region is None:
             out.append(line)
     if region is not None:
