@@ -167,7 +167,8 @@ struct vm86_io_stats {
  * Handle one I/O-instruction exit: decode the qualification into *io,
  * emulate the access (COM1 THR/LSR), advance the guest's RIP, and when `log`
  * print the exit's line:
- *   exit: IO_INSTRUCTION qualification 0x3fd0008 port 0x3fd in size 1 value 0x60  Returns 0 to resume the guest, -1 when the access cannot
+ *   exit: IO_INSTRUCTION qualification 0x3fd0008 port 0x3fd in size 1 value 0x60
+ * Returns 0 to resume the guest, -1 when the access cannot
  * be emulated (the guest is stopped).
  */
 int vm86_io_exit(const struct vmm_exit *e, struct vmm_gprs *g, struct vm86_io *io,
