@@ -149,3 +149,19 @@ def _():
     for d in dirs:
         with open(os.path.join(d, "serial.txt")) as f:
             expect(f.read(), r"^xproc\r?$")
+
+
+@test("harness: TAP results: a short plan, a bad exit status and silence are failures")
+def _():
+    from lib.testlib import parse_tap
+    cases = [
+        ("1..2\nok 1 - a\nok 2 - b\n", 0, []),
+        ("1..3\nok 1 - a\nok 2 - b\n", 0, ["plan"]),            # stopped early, exit 0
+        ("1..2\nok 1 - a\nok 2 - b\n", 139, ["exit status"]),   # all ok, then crashed
+        ("", 0, ["run"]),
+        ("1..2\nok 1 - a\nnot ok 2 - b\n# why\n", 1, ["b"]),
+    ]
+    for text, rc, want in cases:
+        got = [name for name, status, _ in parse_tap(text, rc) if status == "FAIL"]
+        if got != want:
+            raise TestFailure("TAP %r exit %d: failures %s, want %s" % (text, rc, got, want))

@@ -71,8 +71,15 @@ def tap_tests(name, cmd, cwd=TOP, timeout=120):
 
 
 def parse_tap(text, returncode=0, what="program"):
-    results, detail = [], []
+    """[(name, PASS|FAIL|SKIP, message)] from TAP output. A plan line `1..N`
+    that the results do not reach (the program stopped early and still
+    exited 0) adds a failure, as does a non-zero exit with no failure."""
+    results, detail, plan = [], [], None
     for line in text.splitlines():
+        p = re.match(r"^1\.\.(\d+)\s*$", line)
+        if p and plan is None:
+            plan = int(p.group(1))
+            continue
         m = re.match(r"^(not ok|ok)\s+\d+\s*-?\s*(.*?)(\s+#\s*(SKIP|skip)\b(.*))?$", line)
         if m:
             status = "SKIP" if m.group(3) else ("PASS" if m.group(1) == "ok" else "FAIL")
@@ -80,11 +87,15 @@ def parse_tap(text, returncode=0, what="program"):
             detail = results[-1]
         elif line.startswith("#") and results and detail[1] == "FAIL":
             detail[2] += line.lstrip("# ") + "\n"
+    reported = len(results)
     if not results:
         results.append(["run", "FAIL", "%s printed no TAP results (exit %s):\n%s"
                         % (what, returncode, text[-2000:])])
     elif returncode != 0 and all(r[1] != "FAIL" for r in results):
         results.append(["exit status", "FAIL", "%s exited with %s" % (what, returncode)])
+    if plan is not None and reported and reported != plan:
+        results.append(["plan", "FAIL", "%s planned %d tests (1..%d) and reported %d"
+                        % (what, plan, plan, reported)])
     return [tuple(r) for r in results]
 
 
