@@ -91,13 +91,16 @@ static inline enum vmx_status vmptrst(uint64_t *phys)
 	return vmx_status_from_flags(cf, zf);
 }
 
-/* VMREAD: *value = the current VMCS's field `encoding` (zero-extended). */
+/* VMREAD: *value = the current VMCS's field `encoding` (zero-extended);
+ * 0 when the instruction fails (a failing VMREAD leaves its destination
+ * alone, so `v` is an input too: "+rm", or GCC would drop the 0 and the
+ * failure would hand back whatever the register held, e.g. the encoding). */
 static inline enum vmx_status vmread(uint64_t encoding, uint64_t *value)
 {
 	int cf, zf;
 	uint64_t v = 0;
 	__asm__ volatile("vmread %3, %0"
-			 : "=rm"(v), "=@ccc"(cf), "=@ccz"(zf)
+			 : "+rm"(v), "=@ccc"(cf), "=@ccz"(zf)
 			 : "r"(encoding)
 			 : "memory");
 	*value = v;

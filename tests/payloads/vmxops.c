@@ -54,7 +54,9 @@ void lab_main(void)
 
 	report("vmxon", vmxon(rt_virt_to_phys(vmxon_region)), VMX_SUCCEED, -1);
 	uint64_t v = 0;
+	v = 1;
 	report("vmread without a current VMCS", vmread(VMCS_GUEST_RIP, &v), VMX_FAIL_INVALID, -1);
+	check("a failed vmread gives 0", v == 0);
 	report("vmclear", vmclear(vmcs_pa), VMX_SUCCEED, -1);
 	report("vmptrld", vmptrld(vmcs_pa), VMX_SUCCEED, -1);
 	uint64_t cur = 0;
