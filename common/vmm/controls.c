@@ -3,7 +3,7 @@
  * from what the CPU reports, loudly: a bit the monitor needs and the CPU
  * cannot give stops the program with the bit's name, the word and the MSR.
  *
- * Runs in: bare metal, 64-bit ring 0 (RDMSR). SDM vol. 3C appendix A.3-A.5
+ * Runs in: bare metal, 64-bit ring 0 (RDMSR). SDM appendix A.3-A.5 (vol. 3D)
  * (allowed settings of the controls), A.1 (IA32_VMX_BASIC bit 55).
  *
  * Each 32-bit control word has a capability MSR: bits 31:0 are the
