@@ -83,7 +83,7 @@ def _():
     p = subprocess.run([sys.executable, DRIVER, "--kit", kit, "class", subs, "--lab", n, "--jobs", "2",
                         "--work", os.path.join(SCRATCH, "class20", "work"),
                         "--results", os.path.join(SCRATCH, "class20", "results")],
-                       capture_output=True, text=True)
+                       capture_output=True, text=True, timeout=3600)
     wall = time.monotonic() - t0
     rows = open(os.path.join(SCRATCH, "class20", "results", "grades.csv")).read().splitlines()[1:]
     total = gradelib.load_lab(n, kit).total

@@ -18,7 +18,8 @@ def timed(cmd, n=3):
     walls = []
     for _ in range(n):
         t0 = time.monotonic()
-        p = subprocess.run(cmd, cwd=TOP, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        p = subprocess.run(cmd, cwd=TOP, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                           timeout=1800)      # may build the minimal kernel (~3 min)
         if p.returncode != 0:
             raise RuntimeError("%s failed:\n%s" % (" ".join(cmd), p.stderr[-2000:]))
         walls.append(time.monotonic() - t0)
@@ -40,7 +41,7 @@ def _():
                          timed(["make", "-s", "run-lab01", "SOLUTION=1"]), target="< 20 s"))
     t0 = time.monotonic()
     p = subprocess.run([sys.executable, "tests/run_tests.py", "--only", "^lab0[12]:"], cwd=TOP,
-                       capture_output=True, text=True)
+                       capture_output=True, text=True, timeout=1800)
     last = (p.stdout.strip().splitlines() or ["(no output)"])[-1]
     lines.append("tests of lab01+lab02 (kernel built): %.1f s wall; %s" % (time.monotonic() - t0, last))
     return lines

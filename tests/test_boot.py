@@ -43,7 +43,7 @@ def qemu(image):
 
 def symbol(elf, name):
     """Address of `name` in an ELF image (nm)."""
-    out = subprocess.run(["nm", elf], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(["nm", elf], capture_output=True, text=True, check=True, timeout=60).stdout
     for line in out.splitlines():
         parts = line.split()
         if len(parts) == 3 and parts[2] == name:
@@ -173,7 +173,7 @@ HDD_HEADS, HDD_SPT = 2, 18      # Bochs' ata0-master geometry for the flat 1.44 
 def nasm_bootsect(sectors, defines, out):
     p = subprocess.run(["nasm", "-f", "bin", "-DPAYLOAD_SECTORS=%d" % sectors]
                        + ["-D%s" % d for d in defines] + [BOOTSECT, "-o", out],
-                       capture_output=True, text=True)
+                       capture_output=True, text=True, timeout=60)
     if p.returncode != 0:
         raise TestFailure("nasm %s failed:\n%s" % (" ".join(defines), p.stderr))
     with open(out, "rb") as f:
@@ -392,7 +392,7 @@ def _():
             path = os.path.join(d, "%s.c" % field)
             with open(path, "w") as f:
                 f.write(src % field)
-            p = subprocess.run(flags + [path, "-o", path + ".o"], capture_output=True, text=True)
+            p = subprocess.run(flags + [path, "-o", path + ".o"], capture_output=True, text=True, timeout=120)
             results[field] = p
     if results["GUEST_CS_SELECTOR"].returncode != 0:
         raise TestFailure("a correct 16-bit write did not compile:\n" + results["GUEST_CS_SELECTOR"].stderr)

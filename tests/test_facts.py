@@ -476,7 +476,7 @@ def _():
         nasm = open(os.path.join(tmp, "nasm.bin"), "rb").read()
         gasb = open(os.path.join(tmp, "gas.bin"), "rb").read()
         c_vals = dict(l.split() for l in subprocess.run(
-            [os.path.join(tmp, "v")], capture_output=True, text=True).stdout.splitlines())
+            [os.path.join(tmp, "v")], capture_output=True, text=True, timeout=60).stdout.splitlines())
     if nasm != gasb or len(nasm) != 8 * len(names):
         raise TestFailure("NASM and GNU as give different values (%d vs %d bytes)" % (len(nasm), len(gasb)))
     wrong = []

@@ -79,7 +79,7 @@ def boot_image(tag, message="harness ok", loop=1, hang=False):
             with open(src, "w") as f:
                 f.write(BOOT_SECTOR % {"loop": loop, "message": message})
             cmd = ["nasm", "-f", "bin", "-o", path, src] + (["-DHANG"] if hang else [])
-            subprocess.run(cmd, check=True)
+            subprocess.run(cmd, check=True, timeout=60)
             with open(path, "r+b") as f:
                 f.truncate(1474560)
     return path

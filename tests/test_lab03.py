@@ -64,7 +64,7 @@ def control_bits():
 def disassembly(elf):
     return once(("objdump", elf), lambda: subprocess.run(
         ["objdump", "-d", "--no-show-raw-insn", elf], capture_output=True, text=True,
-        check=True).stdout)
+        check=True, timeout=60).stdout)
 
 
 def function_instructions(elf, function, mnemonic):

@@ -217,7 +217,7 @@ def _():
     run = lab04()
     elf = build_path("solutions", "lab04", "lab04.elf")
     syms = {}
-    for line in subprocess.run(["nm", elf], capture_output=True, text=True, check=True).stdout.splitlines():
+    for line in subprocess.run(["nm", elf], capture_output=True, text=True, check=True, timeout=60).stdout.splitlines():
         p = line.split()
         if len(p) == 3:
             syms[p[2]] = int(p[0], 16)
