@@ -115,12 +115,13 @@ def pack(name, files, script, kernel):
         script = path
     initrd = os.path.join(d, "initrd.gz")
     subprocess.run(["sh", os.path.join(HERE, "mkinitramfs.sh"), initrd, POWEROFF, script] + list(files),
-                   check=True)
+                   check=True, timeout=120)
     if kernel == "debian":
         return initrd, None
     _need(MINI_BZIMAGE, "the minimal kernel")
     iso = os.path.join(d, "boot.iso")
-    subprocess.run(["sh", os.path.join(HERE, "mkiso.sh"), iso, MINI_BZIMAGE, initrd, CMDLINE], check=True)
+    subprocess.run(["sh", os.path.join(HERE, "mkiso.sh"), iso, MINI_BZIMAGE, initrd, CMDLINE], check=True,
+                   timeout=120)
     return initrd, iso
 
 
@@ -256,6 +257,9 @@ def main(argv=None):
         return 1
     except subprocess.CalledProcessError as e:
         print("kboot: error: %s failed (status %d)" % (" ".join(e.cmd[:2]), e.returncode), file=sys.stderr)
+        return 1
+    except subprocess.TimeoutExpired as e:
+        print("kboot: error: %s did not finish in %d s" % (" ".join(e.cmd[:2]), e.timeout), file=sys.stderr)
         return 1
     out = after_init(run.serial)
     sys.stdout.write(out if out.endswith("\n") else out + "\n")
