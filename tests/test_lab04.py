@@ -65,7 +65,11 @@ def lab04(values=None, cpu=HASWELL, image=SOLUTION_IMG):
 
     def run():
         base = build_path(*image)
-        path = PARAMS.patch(base, checked) if checked else base
+        # One patched copy per (values, image), shared by the runs on every
+        # CPU model: params.patch's temporary name holds only the process id,
+        # so two threads patching the same copy at once would clash.
+        path = once(("lab04-patch", tuple(sorted(checked.items())), image),
+                    lambda: PARAMS.patch(base, checked)) if checked else base
         tag = PARAMS.variant(checked) if checked else "default"
         return emu.run_bochs(path, cpu=cpu, timeout=90,
                              name="lab04-%s-%s-%s" % (image[0], tag, cpu))
