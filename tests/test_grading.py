@@ -304,10 +304,23 @@ def _():
     c = toy_class()
     if os.path.exists(c["marker"]):
         raise TestFailure("the submission's forbidden file ran: %s exists" % c["marker"])
-    # The submission's files were there to be run: prove the marker command works.
+    # The absence means something only if the student was graded with those
+    # files present (full marks from the kit's own rules) ...
+    js = json.load(open(os.path.join(c["results"], "grades.json")))["students"]
+    got = js["f-forbidden"]["labs"]["99"]["score"]
+    if got != c["expected"]["f-forbidden"]:
+        raise TestFailure("f-forbidden scored %s, not %d: was it graded at all?"
+                          % (got, c["expected"]["f-forbidden"]))
+    # ... and if its Makefile does touch the marker when make runs it (here
+    # with the marker moved to a scratch path).
     sub = os.path.join(c["root"], "submissions", "f-forbidden", "lab99-toy")
-    if "touch %s" % c["marker"] not in open(os.path.join(sub, "Makefile")).read():
-        raise TestFailure("the forbidden Makefile does not say what it should")
+    d = scratch("forbidden-make")
+    probe = os.path.join(d, "probe")
+    with open(os.path.join(d, "Makefile"), "w") as out:
+        out.write(open(os.path.join(sub, "Makefile")).read().replace(c["marker"], probe))
+    sh(["make", "-C", d, "lab99"], timeout=60)
+    if not os.path.exists(probe):
+        raise TestFailure("the forbidden Makefile does not touch its marker when run (%s)" % d)
 
 
 @test("grading: the class run stays within its time limits")
