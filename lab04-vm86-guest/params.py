@@ -26,6 +26,7 @@ import os
 import re
 import struct
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HEADER = os.path.join(HERE, "lab04.h")
@@ -116,10 +117,12 @@ def patch(base, values, out=None, header=HEADER):
     if out is None:
         out = os.path.join(os.path.dirname(base), variant(values), os.path.basename(base))
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    tmp = "%s.%d.tmp" % (out, os.getpid())
-    with open(tmp, "wb") as f:
+    # A temporary file of its own (unique across processes and threads), then
+    # an atomic rename: parallel runs never see half a file.
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(out)), suffix=".tmp")
+    with os.fdopen(fd, "wb") as f:
         f.write(image)
-    os.replace(tmp, out)            # atomic: parallel runs never see half a file
+    os.replace(tmp, out)
     return out
 
 
