@@ -27,6 +27,7 @@ see ../shared/PLATFORM.md):
 
 import fcntl
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -78,6 +79,15 @@ class Run:
         self.flooded = False        # the serial cap stopped it
         self.wall = 0.0
         self.command = []
+
+    @property
+    def ticks(self):
+        """Bochs' emulated tick count on the last line of its log (the line of
+        the exit): one tick per instruction, plus the ticks Bochs passes over
+        while the CPU waits in HLT, which cost almost no wall time. None for
+        a QEMU run or a log without tick stamps."""
+        found = re.findall(r"^(\d{6,})[a-z]\[", self.log, re.M)
+        return int(found[-1]) if found else None
 
     @property
     def ended_cleanly(self):
@@ -225,6 +235,22 @@ def _wait(proc, run, timeout, serial_path, echo, cap=SERIAL_CAP):
     run.exit_code = proc.returncode
 
 
+def _launch(run, cmd, timeout, echo, cap):
+    """Run cmd in run.dir, bounded (_wait), recording the command line in
+    `cmd`, the emulator's own output in stdout.txt, and reading COM1
+    (serial.txt) and that output back into run."""
+    d = run.dir
+    run.command = cmd
+    with open(os.path.join(d, "cmd"), "w") as f:
+        f.write("cd %s && %s\n" % (shlex.quote(d), " ".join(shlex.quote(c) for c in cmd)))
+    with open(os.path.join(d, "stdout.txt"), "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=d, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        _wait(proc, run, timeout, os.path.join(d, "serial.txt"), echo, cap)
+    run.serial = _read(os.path.join(d, "serial.txt"), cap)
+    run.stdout = _read(os.path.join(d, "stdout.txt"), SERIAL_CAP)
+
+
 def run_bochs(image, cpu=DEFAULT_CPU, name=None, timeout=30, ticks=DEFAULT_TICKS,
               boot="floppy", megs=256, rc_extra=(), bochsrc_extra=(), echo=False,
               results=None, serial_cap=SERIAL_CAP, ips=DEFAULT_IPS):
@@ -261,17 +287,9 @@ def run_bochs(image, cpu=DEFAULT_CPU, name=None, timeout=30, ticks=DEFAULT_TICKS
         rc += ["c", "quit"]
         with open(os.path.join(d, "debugger.rc"), "w") as f:
             f.write("\n".join(rc) + "\n")
-        cmd = _isolation_prefix() + ["bochs", "-q", "-f", "bochsrc", "-rc", "debugger.rc"]
-        run.command = cmd
-        with open(os.path.join(d, "cmd"), "w") as f:
-            f.write("cd %s && %s\n" % (shlex.quote(d), " ".join(shlex.quote(c) for c in cmd)))
-        with open(os.path.join(d, "stdout.txt"), "wb") as out:
-            proc = subprocess.Popen(cmd, cwd=d, stdin=subprocess.DEVNULL, stdout=out,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
-            _wait(proc, run, timeout, os.path.join(d, "serial.txt"), echo, serial_cap)
-        run.serial = _read(os.path.join(d, "serial.txt"), serial_cap)
+        _launch(run, _isolation_prefix() + ["bochs", "-q", "-f", "bochsrc", "-rc", "debugger.rc"],
+                timeout, echo, serial_cap)
         run.log = _read(os.path.join(d, "bochs.log"), 8 * SERIAL_CAP)
-        run.stdout = _read(os.path.join(d, "stdout.txt"), SERIAL_CAP)
         # `sba` reached: the debugger says so on its stdout.
         if ticks and "Caught time breakpoint" in run.stdout:
             run.watchdog = True
@@ -338,15 +356,7 @@ def run_qemu(name, floppy=None, kernel=None, initrd=None, append=None, timeout=3
         if append:
             cmd += ["-append", append]
         cmd += list(extra)
-        run.command = cmd
-        with open(os.path.join(d, "cmd"), "w") as f:
-            f.write("cd %s && %s\n" % (shlex.quote(d), " ".join(shlex.quote(c) for c in cmd)))
-        with open(os.path.join(d, "stdout.txt"), "wb") as out:
-            proc = subprocess.Popen(cmd, cwd=d, stdin=subprocess.DEVNULL, stdout=out,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
-            _wait(proc, run, timeout, os.path.join(d, "serial.txt"), echo)
-        run.serial = _read(os.path.join(d, "serial.txt"), SERIAL_CAP)
-        run.stdout = _read(os.path.join(d, "stdout.txt"), SERIAL_CAP)
+        _launch(run, cmd, timeout, echo, SERIAL_CAP)
         if floppy:
             os.unlink(os.path.join(d, "disk.img"))
         return run
