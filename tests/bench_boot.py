@@ -2,8 +2,7 @@
 run takes from power-on (BIOS) to the payload ending the run, for the
 smallest payload (tests/payloads/hello.c) and for the `make run` payload."""
 
-from lib import emu
-from lib.benchlib import bench, timed_runs, summary
+from lib.benchlib import bench, bochs_runs, summary
 from lib.testlib import build_path
 
 RUNS = 5
@@ -12,13 +11,7 @@ RUNS = 5
 @bench("boot path: Bochs power-on to exit, hello payload (corei7_haswell_4770)")
 def _():
     image = build_path("boot", "tests", "hello.img")
-    runs = []
-
-    def one(i):
-        r = emu.run_bochs(image, name="bench-boot-hello-%d" % i, timeout=60)
-        runs.append(r)
-        return r
-    walls = timed_runs(one, RUNS)
+    walls, runs = bochs_runs(image, "bench-boot-hello", RUNS, timeout=60)
     done = sum("vmxlab: done" in r.serial for r in runs)
     return [summary("wall", walls, target="<= 1.0 s"),
             "runs that reached 'vmxlab: done': %d of %d" % (done, RUNS)]
@@ -27,6 +20,5 @@ def _():
 @bench("boot path: Bochs power-on to exit, msrdump payload (corei7_haswell_4770)")
 def _():
     image = build_path("msrdump", "msrdump.img")
-    walls = timed_runs(lambda i: emu.run_bochs(image, name="bench-boot-msrdump-%d" % i,
-                                               timeout=60), RUNS)
+    walls, _runs = bochs_runs(image, "bench-boot-msrdump", RUNS, timeout=60)
     return [summary("wall", walls, target="<= 1.0 s")]

@@ -23,7 +23,7 @@ import os
 import re
 
 from lib import emu
-from lib.benchlib import bench, timed_runs, summary
+from lib.benchlib import bench, bochs_runs, summary
 from lib.testlib import build_path, TOP
 
 _spec = importlib.util.spec_from_file_location(
@@ -38,15 +38,9 @@ BURST = 10000
 @bench("lab04: Bochs power-on to exit, default parameters (corei7_haswell_4770)")
 def _():
     image = build_path("solutions", "lab04", "lab04.img")
-    runs = []
-
-    def one(i):
-        r = emu.run_bochs(image, name="bench-lab04-%d" % i, timeout=60)
-        runs.append(r)
-        return r
-    walls = timed_runs(one, RUNS)
+    walls, runs = bochs_runs(image, "bench-lab04", RUNS, timeout=60)
     done = sum("guest: done" in r.serial for r in runs)
-    ticks = [t for t in (last_tick(r) for r in runs) if t]
+    ticks = [t for t in (r.ticks for r in runs) if t]
     lines = [summary("wall", walls, target="<= 1.5 s"),
              "runs whose guest reached its final hlt: %d of %d" % (done, RUNS)]
     if ticks:
@@ -56,13 +50,6 @@ def _():
                      "waits; %.2f s of emulated time at the bochsrc's ips = %.0f M)"
                      % (ticks[0] / 1e6, ticks[0] / emu.DEFAULT_IPS, emu.DEFAULT_IPS / 1e6))
     return lines
-
-
-def last_tick(run):
-    """The emulated tick count of the last line of the Bochs log (instructions
-    emulated + ticks passed over in HLT)."""
-    found = re.findall(r"^(\d{6,})[a-z]\[", run.log, re.M)
-    return int(found[-1]) if found else None
 
 
 def burst(io_exiting):

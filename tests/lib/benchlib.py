@@ -5,16 +5,15 @@ file tests/bench_<area>.py. It returns lines `metric: value [unit] (target ...)`
 that tests/bench.py prints under its name. Benchmarks report; they do not
 pass or fail (targets are printed next to the numbers for the reader).
 
-    from lib.benchlib import bench, timed_runs
+    from lib.benchlib import bench, bochs_runs, summary
 
     @bench("boot path: power-on to exit in Bochs")
     def _():
-        walls = timed_runs(lambda i: emu.run_bochs(IMG, name="bench-boot-%d" % i), 5)
+        walls, runs = bochs_runs(IMG, "bench-boot", 5)
         return [summary("wall", walls, target="<= 1.0 s")]
 """
 
 import statistics
-import time
 
 REGISTRY = []
 
@@ -26,15 +25,13 @@ def bench(name):
     return register
 
 
-def timed_runs(fn, n):
-    """Call fn(i) n times; return the wall times in seconds. A run object's
-    own .wall (emulator time only) is used when fn returns one."""
-    walls = []
-    for i in range(n):
-        t0 = time.monotonic()
-        r = fn(i)
-        walls.append(getattr(r, "wall", None) or time.monotonic() - t0)
-    return walls
+def bochs_runs(image, name, n, **kw):
+    """Boot `image` n times in Bochs (emu.run_bochs, runs named NAME-0..);
+    -> (wall times in seconds, the runs), for summary() and for reading the
+    transcripts and tick counts (Run.ticks)."""
+    from lib import emu
+    runs = [emu.run_bochs(image, name="%s-%d" % (name, i), **kw) for i in range(n)]
+    return [r.wall for r in runs], runs
 
 
 def summary(metric, values, unit="s", target=None):
