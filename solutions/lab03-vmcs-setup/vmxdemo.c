@@ -69,12 +69,17 @@ static int vmx_enter(void)
 	 *  1. IA32_FEATURE_CONTROL: if the lock bit is clear, set lock and
 	 *     "VMX outside SMX" and write it back; if it is locked without
 	 *     "VMX outside SMX", VMXON would fault: say so and return -1.
-	 *     Print `IA32_FEATURE_CONTROL: 0x...`.
+	 *     Print `IA32_FEATURE_CONTROL: 0x...`: the grader matches the start
+	 *     of the line, ^IA32_FEATURE_CONTROL: 0x[0-9a-f]+ (the value in
+	 *     lowercase hex); the rest of the line is free text (the solution
+	 *     adds `(locked)`).
 	 *  2. CR0 and CR4 (with CR4.VMXE set) adjusted to the fixed-bit MSRs:
 	 *     apply_fixed() prints and computes, write_cr0/write_cr4 store.
 	 *  3. A 4 KiB page (page_alloc) whose first 32-bit word is the revision
 	 *     id; VMXON with its physical address (rt_virt_to_phys).
-	 *  4. Print `VMXON: ok` or explain the failure (vmm_explain_status). */
+	 *  4. Print `VMXON: ok` or explain the failure (vmm_explain_status).
+	 *     The grader matches ^VMXON: ok at the start of the line; the rest
+	 *     is free text (the solution adds `(region 0x...)`). */
 	/* BEGIN SOLUTION */
 	vmx_u64 fc = rdmsr(IA32_FEATURE_CONTROL);
 	vmx_u32 *region;
