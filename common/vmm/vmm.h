@@ -279,10 +279,18 @@ int vmm_machine_load(void);
  * The read-back self-test, on the current VMCS (use a scratch VMCS: it
  * overwrites everything): VMWRITE a distinct cookie to every component the
  * CPU supports, VMREAD each back, compare. Skips the components the CPU
- * lacks (error 12) and the read-only ones unless IA32_VMX_MISC bit 29 allows
- * VMWRITE to them. Prints one `machine[] skip: NAME (...)` line per skipped
- * component, one `machine[] mismatch: ...` line per mismatch, then
- *   machine[] read-back: N fields ok, M skipped (U unsupported, R read-only), K mismatched
+ * lacks (their VMREAD fails: error 12) and the read-only ones unless
+ * IA32_VMX_MISC bit 29 allows VMWRITE to them. Prints one line per skipped
+ * component:
+ *   machine[] skip: NAME (error E)          VMREAD failed, VM-instruction error E
+ *                                           (12: the CPU lacks the component)
+ *   machine[] skip: NAME (VMfailInvalid)    VMREAD failed: no current VMCS
+ *   machine[] skip: NAME (read-only)        read-only, IA32_VMX_MISC bit 29 is 0
+ * one `machine[] mismatch: NAME ...` line per mismatch, then two summaries:
+ *   machine[] skipped: U not supported by this CPU (VM-instruction error 12), R read-only (IA32_VMX_MISC bit 29 is B)
+ *   machine[] read-back: N fields ok, M skipped, K mismatched
+ * where U counts the failed VMREADs, R the read-only components skipped
+ * (0 when B is 1) and M = U + R.
  * Returns the number of mismatches.
  */
 int vmm_machine_selftest(void);
