@@ -77,4 +77,5 @@ run-lab03: deps $(LAB03_IMAGE)
 	@$(PYTHON) tests/lib/emu.py bochs $(LAB03_IMAGE) --cpu $(BOCHS_CPU) --name run-lab03 --timeout 60
 
 bochs-dbg-lab03: deps $(LAB03_IMAGE)
-	@$(PYTHON) tests/lib/emu.py bochs-dbg $(LAB03_IMAGE) --cpu $(BOCHS_CPU) --name bochs-dbg-lab03 --rc vmexitbp
+	@$(PYTHON) tests/lib/emu.py bochs-dbg $(LAB03_IMAGE) --cpu $(BOCHS_CPU) --name bochs-dbg-lab03 --rc vmexitbp \
+		--elf $(LAB03_IMAGE:.img=.elf)

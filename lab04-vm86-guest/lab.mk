@@ -82,4 +82,5 @@ qemu-lab04: $(LAB04_BASE)
 
 bochs-dbg-lab04: $(LAB04_BASE)
 	@img=$(lab04_image) && \
-	$(PYTHON) tests/lib/emu.py bochs-dbg "$$img" --cpu $(BOCHS_CPU) --name bochs-dbg-lab04 --rc vmexitbp
+	$(PYTHON) tests/lib/emu.py bochs-dbg "$$img" --cpu $(BOCHS_CPU) --name bochs-dbg-lab04 --rc vmexitbp \
+		--elf $(LAB04_BASE:.img=.elf)

@@ -22,7 +22,7 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from lib import testlib  # noqa: E402
+from lib import emu, testlib  # noqa: E402
 
 
 def load_tests():
@@ -46,7 +46,7 @@ def run_one(name, fn, kind):
             out = [(name, "PASS", "")]
     except testlib.Skip as e:
         out = [(name, "SKIP", str(e))]
-    except (testlib.TestFailure, AssertionError) as e:
+    except (testlib.TestFailure, AssertionError, emu.EmulatorCrashed) as e:
         out = [(name, "FAIL", str(e) or "assertion failed")]
     except Exception:
         out = [(name, "FAIL", "error in the test itself:\n" + traceback.format_exc())]

@@ -8,6 +8,7 @@ runs must not share a port or a results folder.
 """
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -165,3 +166,136 @@ def _():
         got = [name for name, status, _ in parse_tap(text, rc) if status == "FAIL"]
         if got != want:
             raise TestFailure("TAP %r exit %d: failures %s, want %s" % (text, rc, got, want))
+
+
+# --- Sound, and emulators that die (issue: every Bochs run aborted on a fresh
+# machine in Bochs' sound mixer, and the kit said nothing) -------------------
+
+@test("harness: a real Bochs run uses the dummy sound drivers and prints no ALSA line")
+def _():
+    run = emu.run_bochs(boot_image("sound", message="sound check"), name="harness-sound", timeout=20)
+    expect(run, r"^sound check\r?$")
+    with open(os.path.join(run.dir, "bochsrc")) as f:
+        expect(f.read(), r"^sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy$",
+               "the dummy sound drivers in the generated bochsrc")
+    for text, where in ((run.stdout, "Bochs' output"), (run.log, "bochs.log")):
+        expect_not(text, r"ALSA|snd_pcm|buffer overflow detected", "sound line in %s" % where)
+    plugins = re.findall(r"loaded plugin libbx_sound(\w+)\.so", run.log)
+    if not plugins or set(plugins) != {"dummy"}:
+        raise TestFailure("bochs.log: sound plugins loaded %s, want only 'dummy'" % plugins)
+
+
+STAND_IN = """#!/bin/sh
+# A stand-in emulator for the crash tests: %(what)s
+%(body)s
+"""
+
+
+def stand_in(tag, what, body):
+    """An executable in the test's temp folder that plays a dying emulator.
+    It runs in the run folder, like Bochs, so it can write serial.txt."""
+    path = os.path.join(_dir, tag)
+    with _lock:
+        if not os.path.exists(path):
+            with open(path + ".tmp", "w") as f:
+                f.write(STAND_IN % {"what": what, "body": body})
+            os.chmod(path + ".tmp", 0o755)
+            os.replace(path + ".tmp", path)
+    return path
+
+
+ABORT_BODY = """echo 'ALSA lib pcm.c:2666:(snd_pcm_open_noupdate) Unknown PCM default' >&2
+echo '*** buffer overflow detected ***: terminated' >&2
+kill -ABRT $$"""
+
+
+def expect_crash(fn, pattern):
+    """fn() must raise EmulatorCrashed whose message matches PATTERN."""
+    try:
+        run = fn()
+    except emu.EmulatorCrashed as e:
+        expect(str(e), pattern, "crash report")
+        return e
+    raise TestFailure("the emulator died and the harness returned quietly: %r" % run)
+
+
+@test("harness: Bochs aborting before the guest prints is a crash, with its stderr tail")
+def _():
+    fake = stand_in("bochs-abort", "aborts like Bochs' sound mixer did", ABORT_BODY)
+    e = expect_crash(lambda: emu.run_bochs(boot_image("hello"), name="harness-crash-abort",
+                                           timeout=20, emulator=fake),
+                     r"^Bochs crashed \(SIGABRT, exit 134\) before the guest printed anything\n")
+    expect(str(e), r"^    \| \*\*\* buffer overflow detected \*\*\*: terminated$", "stderr tail")
+    expect_not(e.run.serial, r".", "transcript")
+    with open(os.path.join(e.run.dir, "status.txt")) as f:
+        expect(f.read(), r"^Bochs crashed \(SIGABRT", "status.txt")
+
+
+@test("harness: a signal after part of the output is a crash naming the last line")
+def _():
+    fake = stand_in("bochs-segv-midway", "prints a line, then segfaults",
+                    "printf 'lab03: starting\\n' > serial.txt\nkill -SEGV $$")
+    expect_crash(lambda: emu.run_bochs(boot_image("hello"), name="harness-crash-midway",
+                                       timeout=20, emulator=fake),
+                 r"^Bochs crashed \(SIGSEGV, exit 139\) before the guest printed 'vmxlab: done' "
+                 r"\(its last line: 'lab03: starting'\)")
+
+
+@test("harness: a signal after the closing line is noted, not failed")
+def _():
+    fake = stand_in("bochs-segv-late", "prints the closing line, then segfaults (seen once in 2.7)",
+                    "printf 'all fine\\nvmxlab: done\\n' > serial.txt\nkill -SEGV $$")
+    run = emu.run_bochs(boot_image("hello"), name="harness-crash-late", timeout=20, emulator=fake)
+    if not run.ended_cleanly or not any("SIGSEGV" in n for n in run.notes):
+        raise TestFailure("want a clean run with a SIGSEGV note, got %r notes %s" % (run, run.notes))
+    with open(os.path.join(run.dir, "status.txt")) as f:
+        expect(f.read(), r"^note: Bochs crashed \(SIGSEGV, exit 139\) after the guest printed",
+               "the note in status.txt")
+
+
+@test("harness: an emulator that exits before the guest printed anything is a crash")
+def _():
+    fake = stand_in("bochs-exit1", "exits at once, status 1, as Bochs does on a bad bochsrc",
+                    "echo '>>PANIC<< bochsrc: unknown option' >&2\nexit 1")
+    expect_crash(lambda: emu.run_bochs(boot_image("hello"), name="harness-crash-exit",
+                                       timeout=20, emulator=fake),
+                 r"^Bochs exited \(status 1\) before the guest printed anything\n(.*\n)*"
+                 r"    \| >>PANIC<< bochsrc: unknown option")
+
+
+@test("harness: QEMU aborting is a crash too")
+def _():
+    fake = stand_in("qemu-abort", "aborts at start", ABORT_BODY)
+    expect_crash(lambda: emu.run_qemu("harness-crash-qemu", floppy=boot_image("hello"),
+                                      timeout=20, emulator=fake),
+                 r"^QEMU crashed \(SIGABRT, exit 134\) before the guest printed anything")
+
+
+@test("demo: make run with a Bochs that aborts exits non-zero, naming the step and the abort")
+def _():
+    fake = stand_in("bochs-abort", "aborts like Bochs' sound mixer did", ABORT_BODY)
+    top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    p = subprocess.run(["make", "--no-print-directory", "-C", top, "run"], capture_output=True,
+                       text=True, timeout=300, env=dict(os.environ, VMXLAB_BOCHS=fake),
+                       stdin=subprocess.DEVNULL)
+    if p.returncode == 0:
+        raise TestFailure("make run exited 0 with an aborting Bochs:\n%s" % p.stdout[-2000:])
+    expect(p.stderr, r"^demo: step 1 \(The VMX capability MSRs\) failed: Bochs crashed "
+           r"\(SIGABRT, exit 134\) before the guest printed anything$", "the failed step")
+    expect(p.stderr, r"buffer overflow detected", "the abort in the stderr tail")
+    expect(p.stderr, r"^demo: stopped at step 1 of 3$", "the stop")
+
+
+@test("demo: make run runs its three steps, each showing its lines, and exits 0")
+def _():
+    top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    p = subprocess.run(["make", "--no-print-directory", "-C", top, "run"], capture_output=True,
+                       text=True, timeout=300, stdin=subprocess.DEVNULL)
+    if p.returncode != 0:
+        raise TestFailure("make run exited %d:\n%s" % (p.returncode, p.stderr[-3000:]))
+    for n in (1, 2, 3):
+        expect(p.stdout, r"^Step %d of 3: " % n, "step %d" % n)
+    expect(p.stdout, r"^0x480 IA32_VMX_BASIC 0x[0-9a-f]{16}$", "step 1's MSR line")
+    expect(p.stdout, r"^guest smsw: 0x[0-9a-f]{8}$", "step 3's smsw line")
+    expect_not(p.stderr, r"^demo: ", "demo complaint")
+    expect_not(p.stdout, r"linux|kernel: building", "kernel build in make run")

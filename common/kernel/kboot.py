@@ -236,7 +236,9 @@ def main(argv=None):
                 print("kboot: warning: the minimal kernel does not boot on %s (%s)"
                       % (a.cpu, MINI_KERNEL_HANGS_ON[a.cpu]), file=sys.stderr)
             _, iso = pack(a.name, a.modules, SHOW_SCRIPT, "mini")
-            return emu.bochs_interactive(iso, cpu=a.cpu, boot="cdrom", megs=128, name=a.name)
+            vmlinux = os.path.join(KBUILD, "obj", "vmlinux")
+            return emu.bochs_interactive(iso, cpu=a.cpu, boot="cdrom", megs=128, name=a.name,
+                                         elf=vmlinux if os.path.exists(vmlinux) else None)
         if a.mode.startswith("bochs"):
             what = "the minimal kernel in Bochs (%s)" % a.cpu
             print("kboot: booting %s; this takes about 10-20 s ..." % what, flush=True)
@@ -252,6 +254,9 @@ def main(argv=None):
                 run = boot_qemu(a.name, a.modules, SHOW_SCRIPT, cpus=a.cpus, timeout=a.timeout)
             else:
                 run = checks_run(a.name, "debian", cpus=a.cpus, timeout=a.timeout, modules=a.modules)
+    except emu.EmulatorCrashed as e:
+        print("kboot: error: %s" % e, file=sys.stderr)
+        return 1
     except (BootError, emu.EmulatorMissing, FileNotFoundError) as e:
         print("kboot: error: %s" % e, file=sys.stderr)
         return 1

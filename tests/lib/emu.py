@@ -21,8 +21,21 @@ see ../shared/PLATFORM.md):
     where that port reaches no network and runs never compete for ports.
   * The internal debugger is compiled in: without an rc file Bochs stops at
     `<bochs:1>`. The rc file says `sba N` (watchdog), `c` (run), `quit`.
+  * Sound is off: every bochsrc selects Bochs' dummy sound drivers. On a
+    machine where ALSA cannot open a device, Bochs 2.7's sound mixer thread
+    aborts the whole run at start-up (SIGABRT, `*** buffer overflow
+    detected ***`) before the guest's first instruction.
   * The exit code of Bochs says nothing about pass or fail; callers decide
-    from the serial transcript.
+    from the serial transcript. What the exit code does say is whether the
+    emulator died: an emulator killed by a signal before the guest printed
+    its closing line, or one that exited before the guest printed anything,
+    raises EmulatorCrashed, whose message names the emulator, the signal and
+    the last lines of the emulator's own output. Nobody can read such a run
+    as a quiet one.
+
+The emulators are `bochs` and `qemu-system-x86_64` on the PATH; the
+environment variables VMXLAB_BOCHS and VMXLAB_QEMU name other executables
+(the crash tests point them at a stand-in that aborts).
 """
 
 import fcntl
@@ -33,6 +46,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import termios
 import threading
 import time
 
@@ -55,6 +69,15 @@ DEFAULT_TICKS = 1_500_000_000   # about 25 s of wall time: Bochs runs ~60 M inst
 # 60 M; lab03 0.46 s vs 1.14 s.
 DEFAULT_IPS = 10_000_000
 SERIAL_CAP = 1 << 20            # bytes of COM1 output kept before a run is stopped
+# The line both the bare-metal runtime (common/rt/start.c) and the kernel
+# labs' /init (common/kernel/init) print last: a run that printed it is over.
+CLOSING_LINE = "vmxlab: done"
+# Lines of the emulator's own output shown with a crash.
+STDERR_TAIL = 12
+# The first line of every crash report (Run.classify writes them): how a
+# tool that reads another tool's output (a grader reading kboot's) finds one.
+CRASH_LINE = re.compile(r"((?:Bochs|QEMU) (?:crashed \(SIG\w+|exited \(status [^)]*\)).*"
+                        r"before the guest printed.*)$", re.M)
 
 _names_lock = threading.Lock()
 _claims = {}                    # claimed name -> open lock file (held for the run)
@@ -62,6 +85,52 @@ _claims = {}                    # claimed name -> open lock file (held for the r
 
 class EmulatorMissing(RuntimeError):
     """Bochs or QEMU is not installed: `make deps` installs them."""
+
+
+class EmulatorCrashed(RuntimeError):
+    """The emulator died (a signal) before the guest printed its closing line,
+    or exited before the guest printed anything. str() is the whole report:
+    what happened, where the run's files are, the emulator's last lines.
+    .run is the Run, for a caller that wants the partial transcript."""
+
+    def __init__(self, run):
+        super().__init__(run.crash_report())
+        self.run = run
+
+
+def bochs_binary():
+    """The Bochs executable: $VMXLAB_BOCHS, else `bochs` on the PATH."""
+    return os.environ.get("VMXLAB_BOCHS") or "bochs"
+
+
+def qemu_binary():
+    """The QEMU executable: $VMXLAB_QEMU, else `qemu-system-x86_64`."""
+    return os.environ.get("VMXLAB_QEMU") or "qemu-system-x86_64"
+
+
+def signal_of(code):
+    """The signal number a process died of, from its exit status: negative
+    for a direct child (Python's convention), 128+N when a shell or a
+    wrapper such as timeout(1) reports it. None for a normal exit."""
+    if code is None:
+        return None
+    if code < 0:
+        return -code
+    if 128 < code < 128 + 65 and code - 128 in _FATAL_SIGNALS:
+        return code - 128
+    return None
+
+
+_FATAL_SIGNALS = {int(getattr(signal, n)) for n in (
+    "SIGABRT", "SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGTRAP", "SIGSYS", "SIGKILL",
+    "SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGPIPE", "SIGXCPU", "SIGXFSZ")}
+
+
+def signal_name(n):
+    try:
+        return signal.Signals(n).name
+    except ValueError:
+        return "signal %d" % n
 
 
 class Run:
@@ -79,6 +148,9 @@ class Run:
         self.flooded = False        # the serial cap stopped it
         self.wall = 0.0
         self.command = []
+        self.emulator = "the emulator"   # "Bochs" or "QEMU", for messages
+        self.crash = None           # why the emulator died early (see classify), or None
+        self.notes = []             # things worth knowing that fail nothing
 
     @property
     def ticks(self):
@@ -91,9 +163,11 @@ class Run:
 
     @property
     def ended_cleanly(self):
-        return not (self.timed_out or self.watchdog or self.flooded)
+        return not (self.timed_out or self.watchdog or self.flooded or self.crash)
 
     def why_stopped(self):
+        if self.crash:
+            return self.crash
         if self.timed_out:
             return "stopped by the wall-clock timeout"
         if self.watchdog:
@@ -101,6 +175,64 @@ class Run:
         if self.flooded:
             return "stopped: serial output exceeded its cap"
         return "exited with status %s" % self.exit_code
+
+    def stderr_tail(self, n=STDERR_TAIL):
+        """The last N non-empty lines of the emulator's own output (stdout and
+        stderr, results/<name>/stdout.txt)."""
+        lines = [l.rstrip() for l in self.stdout.splitlines() if l.strip()]
+        return lines[-n:]
+
+    def crash_report(self):
+        """The crash, where the evidence is, and the emulator's last lines."""
+        where = os.path.relpath(os.path.join(self.dir, "stdout.txt"))
+        tail = self.stderr_tail()
+        return "%s\n  the output of %s itself (%s), last lines:\n%s" % (
+            self.crash, self.emulator, where,
+            "\n".join("    | " + l for l in tail) if tail else "    | (nothing)")
+
+    def classify(self, closing=CLOSING_LINE):
+        """Decide from the exit status and the transcript whether the emulator
+        crashed (sets .crash) and record a late signal as a note.
+
+        A run we stopped ourselves (timeout, serial cap) or that Bochs'
+        watchdog stopped is not a crash: why_stopped() says what stopped it.
+        Otherwise:
+          * killed by a signal before the guest printed CLOSING -> crash;
+          * killed by a signal after it (Bochs 2.7 sometimes segfaults on
+            exit once all output is written) -> a note, nothing fails;
+          * exited, by itself, before the guest printed anything -> crash.
+        """
+        if self.timed_out or self.flooded or self.watchdog:
+            return
+        sig = signal_of(self.exit_code)
+        status = self.exit_code if self.exit_code is None or self.exit_code >= 0 \
+            else 128 + sig
+        closed = bool(closing) and re.search(r"^%s\r?$" % re.escape(closing), self.serial, re.M)
+        if sig:
+            what = "%s crashed (%s, exit %d)" % (self.emulator, signal_name(sig), status)
+            if closed:
+                self.notes.append("%s after the guest printed %r: the run's output is complete"
+                                  % (what, closing))
+            elif self.serial.strip():
+                last = self.serial.strip().splitlines()[-1].strip()[:120]
+                self.crash = "%s before the guest printed %r (its last line: %r)" % (
+                    what, closing, last)
+            else:
+                self.crash = "%s before the guest printed anything" % what
+        elif not self.serial.strip():
+            self.crash = "%s exited (status %s) before the guest printed anything" % (
+                self.emulator, status)
+        self._write_status()
+
+    def _write_status(self):
+        """results/<name>/status.txt: how the run ended, in words."""
+        try:
+            with open(os.path.join(self.dir, "status.txt"), "w") as f:
+                f.write("%s, %.2f s wall\n" % (self.why_stopped(), self.wall))
+                for n in self.notes:
+                    f.write("note: %s\n" % n)
+        except OSError:
+            pass
 
     def __repr__(self):
         return "<Run %s: %s, %.2fs, %s>" % (self.name, self.why_stopped(), self.wall, self.dir)
@@ -152,6 +284,23 @@ def _read(path, limit=None):
     return data.decode("utf-8", "replace")
 
 
+def _need_binary(path, package_hint):
+    """The executable PATH (a name on the PATH or a path), or EmulatorMissing."""
+    found = shutil.which(path)
+    if not found:
+        raise EmulatorMissing("%s is not installed (or not executable); run `make deps`"
+                              % (path if path == package_hint else "%s (from VMXLAB_*)" % path))
+    return found
+
+
+def _checked(run, closing):
+    """Classify the finished run; raise EmulatorCrashed if it crashed."""
+    run.classify(closing)
+    if run.crash:
+        raise EmulatorCrashed(run)
+    return run
+
+
 def _isolation_prefix():
     """The command prefix that gives Bochs a private network namespace."""
     if not shutil.which("unshare"):
@@ -195,6 +344,10 @@ def bochsrc_text(cpu, boot, image_name, megs=256, extra=(), interactive=False, i
         "debug: action=ignore",
         # Emulated time follows the instruction count: runs are repeatable.
         "clock: sync=none, time0=946684800",
+        # No sound: with ALSA's driver, Bochs 2.7 aborts at start-up on a
+        # machine without a sound device (module docstring).
+        "sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy",
+        "speaker: enabled=0",
     ]
     if interactive:
         lines.append("magic_break: enabled=1")
@@ -253,8 +406,10 @@ def _launch(run, cmd, timeout, echo, cap):
 
 def run_bochs(image, cpu=DEFAULT_CPU, name=None, timeout=30, ticks=DEFAULT_TICKS,
               boot="floppy", megs=256, rc_extra=(), bochsrc_extra=(), echo=False,
-              results=None, serial_cap=SERIAL_CAP, ips=DEFAULT_IPS):
-    """Boot `image` in Bochs headless and return a Run.
+              results=None, serial_cap=SERIAL_CAP, ips=DEFAULT_IPS, closing=CLOSING_LINE,
+              emulator=None):
+    """Boot `image` in Bochs headless and return a Run; raise EmulatorCrashed
+    when Bochs dies (Run.classify says when).
 
     image     floppy image (boot="floppy") or ISO (boot="cdrom")
     cpu       Bochs CPU model (`cpu: model=`)
@@ -266,13 +421,15 @@ def run_bochs(image, cpu=DEFAULT_CPU, name=None, timeout=30, ticks=DEFAULT_TICKS
     serial_cap  bytes of COM1 output after which the run is stopped (Bochs
               paces the UART at 115200 baud in emulated time: ~11 KB/s of
               emulated time, so 1 MiB takes ~90 s of wall time)
+    closing   the guest's last line: a signal after it is not a crash
+    emulator  the Bochs executable (default: bochs_binary())
     """
-    if not shutil.which("bochs"):
-        raise EmulatorMissing("bochs is not installed; run `make deps`")
+    bochs = _need_binary(emulator or bochs_binary(), "bochs")
     if not os.path.exists(image):
         raise FileNotFoundError("no image %s: build it first (make all)" % image)
     d = _claim_dir(name or "bochs-" + os.path.basename(image), results)
     run = Run(os.path.basename(d), d)
+    run.emulator = "Bochs"
     try:
         disk = "disk.img" if boot == "floppy" else "cd.iso"
         if boot == "floppy":
@@ -287,7 +444,7 @@ def run_bochs(image, cpu=DEFAULT_CPU, name=None, timeout=30, ticks=DEFAULT_TICKS
         rc += ["c", "quit"]
         with open(os.path.join(d, "debugger.rc"), "w") as f:
             f.write("\n".join(rc) + "\n")
-        _launch(run, _isolation_prefix() + ["bochs", "-q", "-f", "bochsrc", "-rc", "debugger.rc"],
+        _launch(run, _isolation_prefix() + [bochs, "-q", "-f", "bochsrc", "-rc", "debugger.rc"],
                 timeout, echo, serial_cap)
         run.log = _read(os.path.join(d, "bochs.log"), 8 * SERIAL_CAP)
         # `sba` reached: the debugger says so on its stdout.
@@ -296,19 +453,60 @@ def run_bochs(image, cpu=DEFAULT_CPU, name=None, timeout=30, ticks=DEFAULT_TICKS
         # The disk copy (or the ISO's link) goes: a results folder keeps
         # evidence, not media, and graders copy these folders around.
         os.unlink(os.path.join(d, disk))
-        return run
+        return _checked(run, closing)
     finally:
         _release(d)
 
 
+def symbol_file(elf, out):
+    """Write Bochs' symbol file for ELF to OUT: one `0xADDRESS name` line per
+    function or object symbol (from nm), which the debugger's `ldsym global`
+    loads, so that `lb lab_main` and the disassembly speak the payload's
+    names. Returns the number of symbols written."""
+    p = subprocess.run(["nm", "--defined-only", elf], capture_output=True, text=True, timeout=30)
+    if p.returncode != 0:
+        raise FileNotFoundError("nm could not read %s: %s" % (elf, p.stderr.strip()))
+    n = 0
+    with open(out, "w") as f:
+        for line in p.stdout.splitlines():
+            parts = line.split()
+            # address, type letter, name; text (T/t), data (D/d/B/b/R/r)
+            if len(parts) == 3 and parts[1] in "TtDdBbRrWw" and not parts[2].startswith("."):
+                f.write("0x%s %s\n" % (parts[0], parts[2]))
+                n += 1
+    return n
+
+
+def _foreground_child(tty):
+    """preexec_fn for the debugger: put the child in a process group of its
+    own and make it the terminal's foreground group, as a shell does for a
+    job. Then Ctrl-C (SIGINT) reaches Bochs alone, whose debugger returns to
+    its prompt, and not make or this script. SIGTTOU is ignored around
+    tcsetpgrp (a background group may not take the terminal otherwise) and
+    restored before exec."""
+    def setup():
+        os.setpgid(0, 0)
+        old = signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+        try:
+            os.tcsetpgrp(tty, os.getpgrp())
+        finally:
+            signal.signal(signal.SIGTTOU, old)
+    return setup
+
+
 def bochs_interactive(image, cpu=DEFAULT_CPU, boot="floppy", megs=256, rc_extra=(),
-                      timeout=3600, name=None):
+                      timeout=3600, name=None, elf=None):
     """Bochs with its debugger on this terminal (make bochs-dbg-labNN).
 
-    rc_extra commands run first (e.g. vmexitbp), then the prompt is yours.
+    rc_extra commands run first (e.g. vmexitbp), then the prompt is yours:
+    Bochs reads the terminal, Ctrl-C stops the guest and returns to the
+    prompt, `quit` ends the run. ELF, if given, is the payload's ELF: its
+    symbols are loaded (`ldsym`), so `lb lab_main` breaks by name.
     COM1 still goes to results/<name>/serial.txt; `tail -f` it in another
-    terminal, or read it after `quit`.
+    terminal, or read it after `quit`. The run ends after TIMEOUT seconds of
+    wall time at the latest. Returns Bochs' exit status.
     """
+    bochs = _need_binary(bochs_binary(), "bochs")
     d = _claim_dir(name or "bochs-dbg", None)
     try:
         disk = "disk.img" if boot == "floppy" else "cd.iso"
@@ -318,31 +516,71 @@ def bochs_interactive(image, cpu=DEFAULT_CPU, boot="floppy", megs=256, rc_extra=
             os.symlink(os.path.abspath(image), os.path.join(d, disk))
         with open(os.path.join(d, "bochsrc"), "w") as f:
             f.write(bochsrc_text(cpu, boot, disk, megs, (), interactive=True))
-        rc = os.path.join(d, "debugger.rc")
-        with open(rc, "w") as f:
-            f.write("".join(c + "\n" for c in rc_extra))
-        cmd = ["timeout", str(timeout)] + _isolation_prefix() + \
-            ["bochs", "-q", "-f", "bochsrc"] + (["-rc", "debugger.rc"] if rc_extra else [])
-        print("bochs-dbg: serial output goes to %s/serial.txt; type `c` to run, `quit` to end"
-              % os.path.relpath(d))
-        return subprocess.call(cmd, cwd=d)
+        rc = list(rc_extra)
+        if elf:
+            count = symbol_file(elf, os.path.join(d, "symbols.txt"))
+            rc.insert(0, 'ldsym global "symbols.txt"')
+            print("bochs-dbg: %d symbols of %s loaded (ldsym): try `lb lab_main`"
+                  % (count, os.path.relpath(elf)))
+        with open(os.path.join(d, "debugger.rc"), "w") as f:
+            f.write("".join(c + "\n" for c in rc))
+        cmd = _isolation_prefix() + [bochs, "-q", "-f", "bochsrc"] + \
+            (["-rc", "debugger.rc"] if rc else [])
+        with open(os.path.join(d, "cmd"), "w") as f:
+            f.write("cd %s && %s\n" % (shlex.quote(d), " ".join(shlex.quote(c) for c in cmd)))
+        print("bochs-dbg: serial output goes to %s/serial.txt; `c` runs, Ctrl-C stops, `quit` ends"
+              % os.path.relpath(d), flush=True)
+        return _interactive(cmd, d, timeout)
     finally:
         _release(d)
 
 
+def _interactive(cmd, cwd, timeout):
+    """Run CMD on this terminal as the foreground job; bounded by TIMEOUT."""
+    tty = sys.stdin.fileno()
+    is_tty = os.isatty(tty)
+    saved = termios.tcgetattr(tty) if is_tty else None
+    # Not a terminal (input from a pipe): one process group; a Ctrl-C meant
+    # for Bochs must not end this script, so SIGINT only interrupts the wait.
+    old_int = signal.signal(signal.SIGINT, lambda *a: None)
+    proc = subprocess.Popen(cmd, cwd=cwd, preexec_fn=_foreground_child(tty) if is_tty else None)
+    start = time.monotonic()
+    try:
+        while True:
+            try:
+                return proc.wait(timeout=max(0.1, timeout - (time.monotonic() - start)))
+            except subprocess.TimeoutExpired:
+                print("\nbochs-dbg: %d s are up; the run is ended" % timeout, file=sys.stderr)
+                os.killpg(proc.pid, signal.SIGKILL) if is_tty else proc.kill()
+                return proc.wait()
+            except InterruptedError:
+                continue
+    finally:
+        if is_tty:
+            old = signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+            try:
+                os.tcsetpgrp(tty, os.getpgrp())     # the terminal is ours again
+                termios.tcsetattr(tty, termios.TCSADRAIN, saved)
+            finally:
+                signal.signal(signal.SIGTTOU, old)
+        signal.signal(signal.SIGINT, old_int)
+
+
 def run_qemu(name, floppy=None, kernel=None, initrd=None, append=None, timeout=30,
-             memory="256M", cpu="max", kvm=False, extra=(), echo=False, results=None):
+             memory="256M", cpu="max", kvm=False, extra=(), echo=False, results=None,
+             closing=CLOSING_LINE, emulator=None):
     """Boot a floppy image, or a kernel + initrd, in QEMU (TCG unless kvm) headless.
 
     The guest ends the run through the isa-debug-exit device at port 0xf4
     (QEMU exits with status (value << 1) | 1). COM1 goes to serial.txt.
+    Raises EmulatorCrashed like run_bochs; EMULATOR replaces qemu_binary().
     """
-    if not shutil.which("qemu-system-x86_64"):
-        raise EmulatorMissing("qemu-system-x86_64 is not installed; run `make deps`")
+    qemu = _need_binary(emulator or qemu_binary(), "qemu-system-x86_64")
     d = _claim_dir(name, results)
     run = Run(os.path.basename(d), d)
+    run.emulator = "QEMU"
     try:
-        cmd = ["qemu-system-x86_64", "-m", memory, "-display", "none", "-monitor", "none",
+        cmd = [qemu, "-m", memory, "-display", "none", "-monitor", "none",
                "-serial", "file:serial.txt", "-nic", "none", "-no-reboot",
                "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
         cmd += ["-accel", "kvm", "-cpu", "host"] if kvm else ["-accel", "tcg", "-cpu", cpu]
@@ -359,7 +597,7 @@ def run_qemu(name, floppy=None, kernel=None, initrd=None, append=None, timeout=3
         _launch(run, cmd, timeout, echo, SERIAL_CAP)
         if floppy:
             os.unlink(os.path.join(d, "disk.img"))
-        return run
+        return _checked(run, closing)
     finally:
         _release(d)
 
@@ -377,15 +615,21 @@ def main(argv=None):
     ap.add_argument("--ticks", type=int, default=DEFAULT_TICKS)
     ap.add_argument("--rc", action="append", default=[], help="debugger command (bochs-dbg)")
     ap.add_argument("--kvm", action="store_true")
+    ap.add_argument("--elf", help="bochs-dbg: the payload's ELF, whose symbols the debugger loads")
     a = ap.parse_args(argv)
-    if a.mode == "bochs-dbg":
-        return bochs_interactive(a.image, cpu=a.cpu, boot=a.boot, rc_extra=a.rc, name=a.name)
-    if a.mode == "bochs":
-        run = run_bochs(a.image, cpu=a.cpu, boot=a.boot, name=a.name, timeout=a.timeout,
-                        ticks=a.ticks, echo=True)
-    else:
-        run = run_qemu(a.name or "qemu-" + os.path.basename(a.image), floppy=a.image,
-                       timeout=a.timeout, kvm=a.kvm, echo=True)
+    try:
+        if a.mode == "bochs-dbg":
+            return bochs_interactive(a.image, cpu=a.cpu, boot=a.boot, rc_extra=a.rc, name=a.name,
+                                     elf=a.elf)
+        if a.mode == "bochs":
+            run = run_bochs(a.image, cpu=a.cpu, boot=a.boot, name=a.name, timeout=a.timeout,
+                            ticks=a.ticks, echo=True)
+        else:
+            run = run_qemu(a.name or "qemu-" + os.path.basename(a.image), floppy=a.image,
+                           timeout=a.timeout, kvm=a.kvm, echo=True)
+    except (EmulatorMissing, EmulatorCrashed, FileNotFoundError) as e:
+        print("\nemu: error: %s" % e, file=sys.stderr)
+        return 1
     if not run.serial.endswith("\n"):
         print()
     if not run.ended_cleanly:

@@ -413,8 +413,10 @@ def run_make(kitdir, args, timeout, logpath):
 class Outcome:
     """What a run produced, as the checks see it."""
 
-    def __init__(self, transcript="", log_path=None, stopped=None, note=None, build_failed=None):
+    def __init__(self, transcript="", log_path=None, stopped=None, note=None, build_failed=None,
+                 crashed=None):
         self.transcript = transcript
+        self.crashed = crashed          # the emulator died: no check of this run passes
         self.log_path = log_path        # the console log a student reads
         self.stopped = stopped          # why the run did not end by itself, or None
         self.note = note                # what the emulator log says went wrong
@@ -478,8 +480,10 @@ def execute(run, kitdir, resdir):
         log = os.path.join(resdir, "%s.txt" % _safe(run.name))
         status, text = run_make(kitdir, spec.args, spec.timeout, log)
         keep_logs(os.path.join(kitdir, "results"), os.path.join(resdir, "kit-results"))
+        crash = emu.CRASH_LINE.search(text)
         return Outcome(text, log, stopped=None if status is not None else
-                       "make stopped after %d s (timeout)" % spec.timeout)
+                       "make stopped after %d s (timeout)" % spec.timeout,
+                       crashed=crash.group(1) if crash else None)
     kw = dict(spec.kw)
     for key in ("image", "floppy", "kernel", "initrd"):
         if kw.get(key):
@@ -496,6 +500,10 @@ def execute(run, kitdir, resdir):
             r = emu.run_qemu(**kw)
     except emu.EmulatorMissing as e:
         raise GraderError(str(e))
+    except emu.EmulatorCrashed as e:
+        r = e.run
+        return Outcome(r.serial[:TRANSCRIPT_CAP], os.path.join(r.dir, "stdout.txt"),
+                       crashed=str(e))
     serial = os.path.join(r.dir, "serial.txt")
     stopped = None
     if not r.ended_cleanly:
@@ -511,6 +519,9 @@ def _safe(name):
 
 def evaluate(check, lab, out):
     """(ok, [report lines GOOD/MISSING/BAD], first unmet or None)."""
+    if out.crashed:
+        # Whatever the transcript holds, a run whose emulator died earns nothing.
+        return False, ["CRASHED: %s" % out.crashed], out.crashed
     lines, first = [], None
     for rx in check.expect:
         if re.search(rx, out.transcript, re.M):
