@@ -47,7 +47,10 @@ ifneq ($(filter $(LAB04_GOALS),$(MAKECMDGOALS)),)
 LAB04_PARAM_NAMES := $(shell $(LAB04_PARAMS_PY) names)
 lab04_quote = '$(subst ','\'',$(1))'
 LAB04_ARGS := $(foreach v,$(LAB04_PARAM_NAMES),$(if $(filter command line environment,$(origin $(v))),$(call lab04_quote,$(v)=$($(v)))))
-LAB04_CHECK := $(shell $(LAB04_PARAMS_PY) check $(LAB04_ARGS) 2>&1)
+# Every command-line variable's name too: a misspelled parameter (CR0MASK=1)
+# is refused instead of silently ignored.
+LAB04_CMDLINE := $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v)))
+LAB04_CHECK := $(shell $(LAB04_PARAMS_PY) check --command-line $(call lab04_quote,$(LAB04_CMDLINE)) $(LAB04_ARGS) 2>&1)
 ifneq ($(LAB04_CHECK),)
 $(error $(LAB04_CHECK))
 endif

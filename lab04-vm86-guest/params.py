@@ -15,10 +15,22 @@ only place they are written down.
 
 Commands (exit status 2 and one line naming the variable on a bad value):
     params.py names                       the parameter names, one line
-    params.py check NAME=VALUE...         check only
+    params.py check [--command-line 'NAME...'] NAME=VALUE...
+                                          check only; --command-line lists the
+                                          names of every variable given on the
+                                          make command line, and one that looks
+                                          like a misspelled parameter is refused
     params.py patch BASE.img [--out OUT.img] NAME=VALUE...
                                           check, copy, patch; print the copy's path
 Values: decimal (1234) or hex (0x4d2), at most 32 bits.
+
+A misspelled parameter would otherwise be just another make variable, silently
+ignored: `make run-lab04 CR0MASK=1` would run with the default mask. So a
+command-line name that is not a parameter but is close to one (the same
+letters ignoring case and underscores, or one letter added, removed, changed
+or two swapped; two such edits for names of 12 letters or more) is refused
+with the parameter it resembles. Other names (SOLUTION, BOCHS_CPU, V, ...)
+are not parameters and are left alone.
 """
 
 import hashlib
@@ -71,9 +83,46 @@ def parse_value(name, text):
     return value
 
 
-def check(assignments, header=HEADER):
-    """{name: value} from ["NAME=VALUE", ...] or a dict of strings/ints."""
+def _letters(name):
+    """A name as compared for misspellings: upper case, no '_' or '-'."""
+    return name.upper().replace("_", "").replace("-", "")
+
+
+def _edits(a, b):
+    """Letters added, removed, changed, or adjacent pairs swapped, to turn a
+    into b (the optimal-string-alignment edit distance)."""
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1,
+                          d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
+def resembles(name, names):
+    """The parameters `name` (not one of them) is probably a misspelling of,
+    closest first; [] when it resembles none."""
+    close = []
+    for n in names:
+        edits = _edits(_letters(name), _letters(n))
+        if edits <= (2 if len(_letters(n)) >= 12 else 1):
+            close.append((edits, n))
+    best = min((e for e, _ in close), default=None)
+    return [n for e, n in close if e == best]
+
+
+def check(assignments, header=HEADER, others=()):
+    """{name: value} from ["NAME=VALUE", ...] or a dict of strings/ints.
+    `others`: the names of other variables given with them (make's command
+    line); one that resembles a parameter is refused as a misspelling."""
     names = [n for n, _, _ in param_list(header)]
+    for name in others:
+        close = resembles(name, names) if name not in names else []
+        if close:
+            raise ParamError("%s is not a lab04 parameter; did you mean %s?"
+                             % (name, " or ".join(close)))
     if isinstance(assignments, dict):
         pairs = [(k, str(v) if not isinstance(v, int) else hex(v)) for k, v in assignments.items()]
     else:
@@ -134,7 +183,12 @@ def main(argv):
         if argv[0] == "names":
             print(" ".join(n for n, _, _ in param_list()))
         elif argv[0] == "check":
-            check(argv[1:])
+            args, others = argv[1:], []
+            if "--command-line" in args:
+                i = args.index("--command-line")
+                others = args[i + 1].split() if i + 1 < len(args) else []
+                del args[i:i + 2]
+            check(args, others=others)
         else:
             args, out = argv[1:], None
             if "--out" in args:

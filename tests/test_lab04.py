@@ -313,6 +313,29 @@ def _():
                               % (arg, rc, out[-500:], pattern))
 
 
+@test("lab04: make run-lab04 refuses a misspelled parameter, naming the real one, and leaves other variables alone")
+def _():
+    cases = [("CR0MASK=1", r"CR0MASK is not a lab04 parameter; did you mean CR0_MASK\?"),
+             ("cr0_shadow=0x8", r"cr0_shadow is not a lab04 parameter; did you mean CR0_SHADOW\?"),
+             ("IO_EXITNG=1", r"IO_EXITNG is not a lab04 parameter; did you mean IO_EXITING\?"),
+             ("EXCEPTION_BITMASK=0", r"EXCEPTION_BITMASK is not a lab04 parameter; "
+                                     r"did you mean EXCEPTION_BITMAP\?"),
+             ("CR_MASK=1", r"CR_MASK is not a lab04 parameter; did you mean CR0_MASK or CR4_MASK\?")]
+    for arg, pattern in cases:
+        rc, out = make("-n", "run-lab04", "SOLUTION=1", arg)
+        lines = [l for l in out.splitlines() if l.strip()]
+        if rc != 2 or len(lines) != 1 or not re.search(pattern, lines[0]):
+            raise TestFailure("make run-lab04 %s: exit %d, output %r; wanted exit 2 and one line /%s/"
+                              % (arg, rc, out[-500:], pattern))
+    # The kit's own variables, and names that resemble no parameter, still pass.
+    others = ["BOCHS_CPU=" + HASWELL, "V=1", "KVM=0", "SHADOW=1", "FOO_MASK=1", "CR0_MASK=0x1",
+              "LAB04_OUT=" + os.path.join(TOP, "build", "solutions", "lab04", "unused", "lab04.img")]
+    rc, out = make("-n", "run-lab04", "SOLUTION=1", *others)
+    if rc != 0 or "not a lab04 parameter" in out:
+        raise TestFailure("make -n run-lab04 %s: exit %d, output %r; wanted exit 0"
+                          % (" ".join(others), rc, out[-500:]))
+
+
 @test("lab04: make lab04-params writes the patched image the grader runs")
 def _():
     out_img = os.path.join(TOP, "build", "solutions", "lab04", "test-lab04-params", "lab04.img")
