@@ -37,7 +37,7 @@ DEBIAN_ENV := $(KERNEL_BUILD)/debian-kernel.env
 POWEROFF := $(KERNEL_BUILD)/tools/vmxlab-poweroff
 
 .PHONY: kernel kernel-debian FORCE
-$(call help-line,kernel       build the minimal kernel for Bochs (once; about 3 minutes on 2 cores))
+$(call help-line,kernel       build the minimal kernel for Bochs (once; 2 to 4 minutes on 2 cores))
 $(call help-line,qemu-check-labNN  lab01/02: the tests' module checks (reload x20, 8 readers, dd, non-root) in QEMU; bochs-check-labNN in Bochs)
 
 kernel: $(MINI_STAMP)
@@ -66,7 +66,7 @@ $(KERNEL_SOURCE_TAR):
 # The log of the build is kept; a failure shows its last lines.
 $(MINI_STAMP): | $(MINI_SRC)/Makefile
 	@echo "kernel: building the minimal kernel (tinyconfig + $(KERNEL_FRAGMENT)), -j$(KERNEL_JOBS);" \
-		"about 3 minutes on 2 cores, log in $(KERNEL_BUILD)/build.log"
+		"2 to 4 minutes on 2 cores, log in $(KERNEL_BUILD)/build.log"
 	@rm -f $(MINI_OBJ)/.vmxlab-built-*
 	@mkdir -p $(MINI_OBJ)
 	@{ $(MINI_MAKE) tinyconfig && \

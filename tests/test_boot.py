@@ -5,7 +5,7 @@ Every test boots a real image in Bochs or QEMU through tests/lib/emu.py and
 reads COM1. Expected values come from the SDM, from the fact lists in
 common/vmx/ (parsed here), from the ELF symbol tables of the images, or from
 Python's own printf; the one measured constant, IA32_VMX_BASIC of Bochs'
-Haswell, is the value ../shared/PLATFORM.md records.
+Haswell, is the value docs/PLATFORM.md records.
 """
 
 import os

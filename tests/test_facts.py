@@ -491,7 +491,7 @@ def _():
 # --- decoders on capability values measured in Bochs -----------------------------
 # Inputs: IA32_VMX_PROCBASED_CTLS / _CTLS2 / _BASIC as Bochs 2.7 reported them
 # (build/msrdump in `make run`, results/boot-msrdump-<cpu>/serial.txt).
-# Expected: the feature table of ../shared/PLATFORM.md, measured separately by
+# Expected: the feature table of docs/PLATFORM.md, measured separately by
 # running guests (EPT, VPID, unrestricted guest, VMCS shadowing, MTF).
 MEASURED = {
     "core2_penryn_t9600": (0xf7f9fffe0401e172, 0x0000004100000000, 0x00d810000000002b,

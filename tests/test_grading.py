@@ -648,9 +648,13 @@ def check_handout(root, tarpath):
         for m in tar.getmembers():
             names.append(m.name)
             rel = m.name.split("/", 1)[1] if "/" in m.name else m.name
-            if rel.startswith(("solutions/", "tests/grade/hidden/", "tests/grade/fixtures/", ".git/")) \
-                    or re.match(r"tests/test_.*\.py$", rel):
+            if rel.startswith(("solutions/", "tests/grade/hidden/", "tests/grade/fixtures/", ".git/")):
                 problems.append("%s is in the handout" % m.name)
+            elif re.match(r"tests/(test|bench)_.*\.py$", rel):
+                # The kit's self-tests the handout keeps must not need solutions.
+                text = tar.extractfile(m).read().decode("utf-8", "replace")
+                if re.search(r"solutions/|SOLUTION|/sol/|\"sol\"", text):
+                    problems.append("%s is in the handout and runs the solutions" % m.name)
     return names, problems
 
 
@@ -685,3 +689,37 @@ def _():
             raise TestFailure("the handout lacks %s" % want)
     if problems:
         raise TestFailure("the handout:\n" + "\n".join(problems[:30]))
+
+
+# --- A crashed emulator earns nothing -------------------------------------------
+
+ABORTING_EMULATOR = """#!/bin/sh
+# Plays Bochs or QEMU dying at start-up (SIGABRT), as Bochs 2.7 did in its
+# sound mixer on a machine without a sound device.
+echo '*** buffer overflow detected ***: terminated' >&2
+kill -ABRT $$
+"""
+
+
+@test("grading: a crashed emulator earns no points and every check says it crashed (lab03, lab01)")
+def _():
+    d = scratch("crash")
+    fake = os.path.join(d, "abort")
+    with open(fake, "w") as f:
+        f.write(ABORTING_EMULATOR)
+    os.chmod(fake, 0o755)
+    env = dict(os.environ, VMXLAB_BOCHS=fake, VMXLAB_QEMU=fake)
+    # lab03's runs are Bochs runs of the grader itself; lab01's are make
+    # targets whose kboot.py reports the crash on its output.
+    for n, total in (("03", 60), ("01", 100)):
+        rc, out = sh([sys.executable, DRIVER, "grade", "--lab", n, "--solution",
+                      "--work", os.path.join(d, "work" + n), "--results", os.path.join(d, "res" + n)],
+                     env=env, timeout=600)
+        if rc == 0 or not re.search(r"^Score: 0/%d$" % total, out, re.M):
+            raise TestFailure("lab%s with a crashing emulator: exit %d, want Score: 0/%d:\n%s"
+                              % (n, rc, total, out[-3000:]))
+        fails = re.findall(r"^.*: FAIL \(0/\d+\)\n    (.*)$", out, re.M)
+        if not fails or any(not re.match(r"(Bochs|QEMU) crashed \(SIGABRT, exit 134\)", f) for f in fails):
+            raise TestFailure("lab%s: every FAIL must say the emulator crashed:\n%s" % (n, out[-3000:]))
+        if re.search(r"^    MISSING ", out, re.M):
+            raise TestFailure("lab%s: a crash reported as a missing line:\n%s" % (n, out[-3000:]))

@@ -269,33 +269,3 @@ def _():
     expect_crash(lambda: emu.run_qemu("harness-crash-qemu", floppy=boot_image("hello"),
                                       timeout=20, emulator=fake),
                  r"^QEMU crashed \(SIGABRT, exit 134\) before the guest printed anything")
-
-
-@test("demo: make run with a Bochs that aborts exits non-zero, naming the step and the abort")
-def _():
-    fake = stand_in("bochs-abort", "aborts like Bochs' sound mixer did", ABORT_BODY)
-    top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    p = subprocess.run(["make", "--no-print-directory", "-C", top, "run"], capture_output=True,
-                       text=True, timeout=300, env=dict(os.environ, VMXLAB_BOCHS=fake),
-                       stdin=subprocess.DEVNULL)
-    if p.returncode == 0:
-        raise TestFailure("make run exited 0 with an aborting Bochs:\n%s" % p.stdout[-2000:])
-    expect(p.stderr, r"^demo: step 1 \(The VMX capability MSRs\) failed: Bochs crashed "
-           r"\(SIGABRT, exit 134\) before the guest printed anything$", "the failed step")
-    expect(p.stderr, r"buffer overflow detected", "the abort in the stderr tail")
-    expect(p.stderr, r"^demo: stopped at step 1 of 3$", "the stop")
-
-
-@test("demo: make run runs its three steps, each showing its lines, and exits 0")
-def _():
-    top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    p = subprocess.run(["make", "--no-print-directory", "-C", top, "run"], capture_output=True,
-                       text=True, timeout=300, stdin=subprocess.DEVNULL)
-    if p.returncode != 0:
-        raise TestFailure("make run exited %d:\n%s" % (p.returncode, p.stderr[-3000:]))
-    for n in (1, 2, 3):
-        expect(p.stdout, r"^Step %d of 3: " % n, "step %d" % n)
-    expect(p.stdout, r"^0x480 IA32_VMX_BASIC 0x[0-9a-f]{16}$", "step 1's MSR line")
-    expect(p.stdout, r"^guest smsw: 0x[0-9a-f]{8}$", "step 3's smsw line")
-    expect_not(p.stderr, r"^demo: ", "demo complaint")
-    expect_not(p.stdout, r"linux|kernel: building", "kernel build in make run")

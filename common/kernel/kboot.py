@@ -3,7 +3,7 @@
 Runs on: the host, from make (`make run-lab01`, `qemu-lab01`, `bochs-dbg-lab01`)
 and from the tests (tests/test_lab01.py, tests/test_lab02.py, the graders).
 
-Two kernels (see mk/kernel.mk and ../shared/PLATFORM.md):
+Two kernels (see mk/kernel.mk and docs/PLATFORM.md):
   * "debian": Debian's packaged kernel (/boot/vmlinuz-VERSION) with modules
     built against the matching linux-headers. Booted by QEMU with -kernel and
     -initrd in about 8 s. QEMU's CPUs have no VMX.

@@ -58,6 +58,13 @@ SOLUTION_ONLY = "SOLUTION ONLY FILE"
 # submission (tests/lib/gradelib.py), so a lab must build from it.
 HANDOUT_EXCLUDE = ["solutions/", "tests/grade/hidden/", "tests/grade/fixtures/", ".ci/", ".git/"]
 HANDOUT_EXCLUDE_GLOBS = ["tests/test_*.py", "tests/bench_*.py"]
+# ... except the kit's tests that need no solution: the boot path, the fact
+# lists and the emulator harness, which `make test` runs in a handout to
+# show that the student's machine runs the kit.
+HANDOUT_KEEP = ["tests/test_boot.py", "tests/test_facts.py", "tests/test_harness.py"]
+# The handout's README is its own (docs/HANDOUT.md): the kit's README.md
+# speaks of solutions/, the kit's tests and grading a class.
+HANDOUT_README = "docs/HANDOUT.md"
 HANDOUT_PREFIX = "vmxlab"
 
 
@@ -257,10 +264,17 @@ def handout_files(root):
     for f in listed_files(root, "."):
         if any(f.startswith(p) for p in HANDOUT_EXCLUDE):
             continue
-        if any(fnmatch.fnmatch(f, g) for g in HANDOUT_EXCLUDE_GLOBS):
+        if any(fnmatch.fnmatch(f, g) for g in HANDOUT_EXCLUDE_GLOBS) and f not in HANDOUT_KEEP:
             continue
         out.append(f)
     return out
+
+
+def handout_name(root, f):
+    """Where file F of the kit at ROOT goes in the handout (None: left out)."""
+    if f == "README.md" and os.path.exists(os.path.join(root, HANDOUT_README)):
+        return None
+    return "README.md" if f == HANDOUT_README else f
 
 
 def regions(root, minlen=12):
@@ -338,7 +352,10 @@ def cmd_handout(root, out):
     tmp = out + ".tmp"
     with tarfile.open(tmp, "w:gz") as tar:
         for f in files:
-            info = tar.gettarinfo(os.path.join(root, f), HANDOUT_PREFIX + "/" + f)
+            name = handout_name(root, f)
+            if name is None:
+                continue
+            info = tar.gettarinfo(os.path.join(root, f), HANDOUT_PREFIX + "/" + name)
             info.uid = info.gid = 0
             info.uname = info.gname = "root"
             with open(os.path.join(root, f), "rb") as fh:
