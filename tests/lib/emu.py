@@ -316,7 +316,23 @@ def _isolation_prefix():
     """The command prefix that gives Bochs a private network namespace."""
     if not shutil.which("unshare"):
         raise EmulatorMissing("unshare (util-linux) is needed to isolate Bochs' VNC port; run `make deps`")
-    return ["unshare", "-n"] if os.geteuid() == 0 else ["unshare", "-r", "-n"]
+    if os.geteuid() == 0:
+        return ["unshare", "-n"]
+    global _userns_ok
+    if _userns_ok is None:
+        p = subprocess.run(["unshare", "-r", "-n", "true"], capture_output=True, text=True, timeout=30)
+        _userns_ok = p.returncode == 0 or p.stderr.strip() or "exit %d" % p.returncode
+    if _userns_ok is not True:
+        raise EmulatorMissing(
+            "Bochs runs in a network namespace of its own (its VNC port must reach no network), "
+            "and as a user other than root that needs an unprivileged user namespace, which this "
+            "machine refuses (unshare -r -n: %s); run as root, or allow them with "
+            "`sysctl kernel.unprivileged_userns_clone=1` (Debian) / "
+            "`sysctl user.max_user_namespaces=15000`" % _userns_ok)
+    return ["unshare", "-r", "-n"]
+
+
+_userns_ok = None       # can this (non-root) user make a user namespace? None: not asked yet
 
 
 def _vgabios():
