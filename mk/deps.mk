@@ -13,7 +13,8 @@ DEPS_PACKAGES := \
 	libcmocka-dev \
 	busybox-static cpio xorriso isolinux syslinux-common \
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1 \
-	bc flex bison libelf-dev libssl-dev kmod xz-utils
+	bc flex bison libelf-dev libssl-dev kmod xz-utils \
+	bubblewrap
 
 # The stamp records the package list it was made for: a changed list re-checks.
 DEPS_STAMP := build/.deps-$(shell echo '$(DEPS_PACKAGES)' | md5sum | cut -c1-12)

@@ -35,7 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(TOP, "tests"))
 
-from lib import gradelib  # noqa: E402
+from lib import gradelib, sandbox  # noqa: E402
 from lib.gradelib import GraderError  # noqa: E402
 
 FILE_SIZE_LIMIT = 512 << 20     # bytes any one file a grading writes may reach
@@ -109,7 +109,7 @@ def cmd_grade(a):
         tag = "lab%s" % n
         work = os.path.join(a.work, "%s.%d" % (tag, os.getpid()))    # concurrent `make grade`s
         r = gradelib.grade(n, source, work, os.path.join(a.results, tag),
-                           a.kit, say=lambda s: print(s, flush=True), lab=lab)
+                           a.kit, say=lambda s: print(s, flush=True), lab=lab, isolation=a.isolation)
         score += r["score"]
         total += r["total"]
         if a.keep:
@@ -125,7 +125,8 @@ def cmd_grade(a):
 
 def cmd_task(a):
     try:
-        gradelib.grade(a.lab, a.source, a.work, a.results, a.kit, say=None, template=a.template)
+        gradelib.grade(a.lab, a.source, a.work, a.results, a.kit, say=None, template=a.template,
+                       isolation=a.isolation)
     except Exception as e:      # noqa: BLE001  a row must say what broke
         os.makedirs(a.results, exist_ok=True)
         with open(os.path.join(a.results, "error.txt"), "w") as f:
@@ -164,6 +165,7 @@ def grade_one(student, lab, src, a):
            "--source", src, "--work", work, "--results", res]
     if a.templates.get(lab.number):
         cmd += ["--template", a.templates[lab.number]]
+    cmd += ["--isolation", a.isolation]
     t0 = time.monotonic()
     # Every process of this grading carries the tag in its environment, so
     # that the ones it leaves behind (emulators run in their own sessions)
@@ -249,6 +251,10 @@ def cmd_class(a):
     if not students:
         print("grade-class: no student folders in %s" % subs, file=sys.stderr)
         return 2
+    if a.isolation == "sandbox":
+        sandbox.check()             # before anything is built: a clear stop
+    else:
+        print("grade-class: note: %s" % gradelib.ISOLATION[a.isolation])
     prepare(labs, a.kit)
     jobs = a.jobs or os.cpu_count() or 1
     # One kit copy per lab, built once from the starter; each grading copies it.
@@ -352,6 +358,13 @@ def main(argv=None):
     g.add_argument("--work", default=os.path.join(TOP, "build", "grade"))
     g.add_argument("--results", default=os.path.join(TOP, "results", "grade"))
     c = sub.add_parser("class")
+    for parser in (g, c):
+        iso = parser.add_mutually_exclusive_group()
+        iso.add_argument("--unsandboxed", dest="isolation", action="store_const", const="none",
+                         help="grade without the bubblewrap sandbox (a student's own tree, on a "
+                              "machine that cannot make one); the report says so")
+        iso.add_argument("--container", dest="isolation", action="store_const", const="container",
+                         help="the grading container is the sandbox (the Gradescope bundle)")
     c.add_argument("submissions")
     c.add_argument("--lab")
     c.add_argument("--jobs", type=int, default=0)
@@ -365,7 +378,10 @@ def main(argv=None):
     t.add_argument("--work", required=True)
     t.add_argument("--results", required=True)
     t.add_argument("--template")
+    t.add_argument("--isolation", default="sandbox", choices=sorted(gradelib.ISOLATION))
     a = ap.parse_args(argv)
+    if not getattr(a, "isolation", None):
+        a.isolation = "sandbox"
     a.kit = os.path.abspath(a.kit)
     if getattr(a, "lab", None) and not re.match(r"^\d\d$", a.lab):
         print("grade: LAB=%s is not a two-digit lab number" % a.lab, file=sys.stderr)
@@ -387,6 +403,9 @@ def main(argv=None):
         return cmd_task(a)
     except GraderError as e:
         print("grade: %s" % e, file=sys.stderr)
+        return 2
+    except sandbox.SandboxUnavailable as e:
+        print("grade: error: %s" % e, file=sys.stderr)
         return 2
 
 

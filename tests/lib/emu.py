@@ -127,10 +127,14 @@ _FATAL_SIGNALS = {int(getattr(signal, n)) for n in (
 
 
 def signal_name(n):
+    """SIGABRT; with what a resource limit's signal means (a grading sandbox
+    sets those limits: tests/lib/sandbox.py)."""
     try:
-        return signal.Signals(n).name
+        name = signal.Signals(n).name
     except ValueError:
         return "signal %d" % n
+    return {"SIGXCPU": "SIGXCPU: its CPU-time limit",
+            "SIGXFSZ": "SIGXFSZ: its file-size limit"}.get(name, name)
 
 
 class Run:
@@ -316,6 +320,8 @@ def _isolation_prefix():
     """The command prefix that gives Bochs a private network namespace."""
     if not shutil.which("unshare"):
         raise EmulatorMissing("unshare (util-linux) is needed to isolate Bochs' VNC port; run `make deps`")
+    if os.environ.get("VMXLAB_SANDBOX"):
+        return []       # inside a grading sandbox: its network is its own already
     if os.geteuid() == 0:
         return ["unshare", "-n"]
     global _userns_ok
@@ -415,17 +421,33 @@ def _wait(proc, run, timeout, serial_path, echo, cap=SERIAL_CAP):
     run.exit_code = proc.returncode
 
 
-def _launch(run, cmd, timeout, echo, cap):
+def _launch(run, cmd, timeout, echo, cap, sandbox=None, isolate=True):
     """Run cmd in run.dir, bounded (_wait), recording the command line in
     `cmd`, the emulator's own output in stdout.txt, and reading COM1
-    (serial.txt) and that output back into run."""
+    (serial.txt) and that output back into run.
+
+    ISOLATE puts the emulator in a network namespace of its own
+    (_isolation_prefix: Bochs' VNC port). SANDBOX (tests/lib/sandbox.py, for
+    the graders): the emulator runs in that box instead, which may write
+    only the run folder and has a network of its own."""
     d = run.dir
-    run.command = cmd
+    launch = None
+    if sandbox:
+        sandbox.give(d)
+        launch = sandbox.launch(cmd, cwd=d)
+    elif isolate:
+        cmd = _isolation_prefix() + cmd
+    run.command = launch.argv if launch else cmd
     with open(os.path.join(d, "cmd"), "w") as f:
-        f.write("cd %s && %s\n" % (shlex.quote(d), " ".join(shlex.quote(c) for c in cmd)))
+        f.write("cd %s && %s\n" % (shlex.quote(d), " ".join(shlex.quote(c) for c in run.command)))
     with open(os.path.join(d, "stdout.txt"), "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=d, stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            proc = subprocess.Popen(run.command, cwd=d, stdin=subprocess.DEVNULL, stdout=out,
+                                    stderr=subprocess.STDOUT, start_new_session=True,
+                                    pass_fds=launch.fds if launch else ())
+        finally:
+            if launch:
+                launch.close()
         _wait(proc, run, timeout, os.path.join(d, "serial.txt"), echo, cap)
     run.serial = _read(os.path.join(d, "serial.txt"), cap)
     run.stdout = _read(os.path.join(d, "stdout.txt"), SERIAL_CAP)
@@ -434,7 +456,7 @@ def _launch(run, cmd, timeout, echo, cap):
 def run_bochs(image, cpu=DEFAULT_CPU, name=None, timeout=30, ticks=DEFAULT_TICKS,
               boot="floppy", megs=256, rc_extra=(), bochsrc_extra=(), echo=False,
               results=None, serial_cap=SERIAL_CAP, ips=DEFAULT_IPS, closing=CLOSING_LINE,
-              emulator=None):
+              emulator=None, sandbox=None):
     """Boot `image` in Bochs headless and return a Run; raise EmulatorCrashed
     when Bochs dies (Run.classify says when).
 
@@ -450,6 +472,7 @@ def run_bochs(image, cpu=DEFAULT_CPU, name=None, timeout=30, ticks=DEFAULT_TICKS
               emulated time, so 1 MiB takes ~90 s of wall time)
     closing   the guest's last line: a signal after it is not a crash
     emulator  the Bochs executable (default: bochs_binary())
+    sandbox   a tests/lib/sandbox.py Sandbox to run Bochs in (the graders)
     """
     bochs = _need_binary(emulator or bochs_binary(), "bochs")
     if not os.path.exists(image):
@@ -471,8 +494,8 @@ def run_bochs(image, cpu=DEFAULT_CPU, name=None, timeout=30, ticks=DEFAULT_TICKS
         rc += ["c", "quit"]
         with open(os.path.join(d, "debugger.rc"), "w") as f:
             f.write("\n".join(rc) + "\n")
-        _launch(run, _isolation_prefix() + [bochs, "-q", "-f", "bochsrc", "-rc", "debugger.rc"],
-                timeout, echo, serial_cap)
+        _launch(run, [bochs, "-q", "-f", "bochsrc", "-rc", "debugger.rc"],
+                timeout, echo, serial_cap, sandbox)
         run.log = _read(os.path.join(d, "bochs.log"), 8 * SERIAL_CAP)
         # `sba` reached: the debugger says so on its stdout.
         if ticks and "Caught time breakpoint" in run.stdout:
@@ -595,7 +618,7 @@ def _interactive(cmd, cwd, timeout):
 
 def run_qemu(name, floppy=None, kernel=None, initrd=None, append=None, timeout=30,
              memory="256M", cpu="max", kvm=False, extra=(), echo=False, results=None,
-             closing=CLOSING_LINE, emulator=None):
+             closing=CLOSING_LINE, emulator=None, sandbox=None):
     """Boot a floppy image, or a kernel + initrd, in QEMU (TCG unless kvm) headless.
 
     The guest ends the run through the isa-debug-exit device at port 0xf4
@@ -621,7 +644,7 @@ def run_qemu(name, floppy=None, kernel=None, initrd=None, append=None, timeout=3
         if append:
             cmd += ["-append", append]
         cmd += list(extra)
-        _launch(run, cmd, timeout, echo, SERIAL_CAP)
+        _launch(run, cmd, timeout, echo, SERIAL_CAP, sandbox, isolate=False)
         if floppy:
             os.unlink(os.path.join(d, "disk.img"))
         return _checked(run, closing)

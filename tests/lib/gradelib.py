@@ -33,7 +33,7 @@ import subprocess
 import sys
 import time
 
-from lib import emu
+from lib import emu, sandbox
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(TOP, "tools", "starters"))
@@ -43,6 +43,10 @@ MAX_FILE = 1 << 20          # bytes: a bigger student file is refused
 TRANSCRIPT_CAP = 1 << 20    # bytes of a transcript that are read and matched
 MAX_LISTED = 50             # ignored submission files listed by name
 LAB_NUMBER = re.compile(r"^\d\d$")
+
+
+# Keywords of emu.run_bochs/run_qemu the engine sets, never a grader.
+ENGINE_KEYWORDS = ("name", "results", "echo", "sandbox", "emulator")
 
 
 class GraderError(Exception):
@@ -63,10 +67,10 @@ def _check_keywords(what, fn, kw):
     """Refuse keywords FN does not take, or that the engine sets itself."""
     params = inspect.signature(fn).parameters
     for k in kw:
-        if k in ("name", "results", "echo") or (k not in params and k != "timeout"):
+        if k in ENGINE_KEYWORDS or (k not in params and k != "timeout"):
             raise GraderError("%s(%s=...): not a keyword a grader may set; use some of: %s"
                               % (what, k, ", ".join(p for p in params
-                                                    if p not in ("name", "results", "echo"))))
+                                                    if p not in ENGINE_KEYWORDS)))
 
 
 def bochs(**kw):
@@ -384,17 +388,24 @@ def _make_env():
     return env
 
 
-def run_make(kitdir, args, timeout, logpath):
+def run_make(kitdir, args, timeout, logpath, box=None):
     """`make -C kitdir args` with a timeout; output (capped) to LOGPATH.
+    BOX (a sandbox.Sandbox): make and everything it starts run in it.
 
     Returns (exit status or None on timeout, output text).
     """
     cmd = ["make", "--no-print-directory", "-C", kitdir] + list(args) + ["SOLUTION=0"]
+    launch = box.launch(cmd, cwd=kitdir) if box else None
     with open(logpath, "wb") as out:
-        out.write(("$ %s\n" % " ".join(cmd)).encode())
+        out.write(("$ %s%s\n" % (" ".join(cmd), "   (in the sandbox)" if box else "")).encode())
         out.flush()
-        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                             env=_make_env(), start_new_session=True)
+        try:
+            p = subprocess.Popen(launch.argv if launch else cmd, stdin=subprocess.DEVNULL, stdout=out,
+                                 stderr=subprocess.STDOUT, env=_make_env(), start_new_session=True,
+                                 pass_fds=launch.fds if launch else ())
+        finally:
+            if launch:
+                launch.close()
         try:
             status = p.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -421,6 +432,17 @@ class Outcome:
         self.stopped = stopped          # why the run did not end by itself, or None
         self.note = note                # what the emulator log says went wrong
         self.build_failed = build_failed
+
+
+def build_error(text, status, timeout):
+    """Why a build failed, for the report: a sandbox limit it hit (named),
+    else the first error line, else the timeout or make's exit status."""
+    first = first_error(text)
+    limit = sandbox.limit_hit(text)
+    if limit:
+        return "the build hit %s%s" % (limit, ": %s" % first if first else "")
+    return first or ("build stopped after %d s" % timeout if status is None
+                     else "make exited %s" % status)
 
 
 def first_error(text):
@@ -466,19 +488,19 @@ def keep_logs(src, dst, limit=8 << 20):
                 pass            # evidence is kept when it can be; it never fails a grade
 
 
-def execute(run, kitdir, resdir):
-    """Build (if the run has its own build) and run RUN; return an Outcome."""
+def execute(run, kitdir, resdir, box=None):
+    """Build (if the run has its own build) and run RUN, in BOX when given;
+    return an Outcome."""
     lab = run.lab
     if run.build:
         log = os.path.join(resdir, "build-%s.log" % _safe(run.name))
-        status, text = run_make(kitdir, run.build, lab.build_timeout, log)
+        status, text = run_make(kitdir, run.build, lab.build_timeout, log, box)
         if status != 0:
-            return Outcome(text, log, build_failed=first_error(text) or
-                           ("build timed out" if status is None else "make exited %s" % status))
+            return Outcome(text, log, build_failed=build_error(text, status, lab.build_timeout))
     spec = run.spec
     if spec.kind == "make":
         log = os.path.join(resdir, "%s.txt" % _safe(run.name))
-        status, text = run_make(kitdir, spec.args, spec.timeout, log)
+        status, text = run_make(kitdir, spec.args, spec.timeout, log, box)
         keep_logs(os.path.join(kitdir, "results"), os.path.join(resdir, "kit-results"))
         crash = emu.CRASH_LINE.search(text)
         return Outcome(text, log, stopped=None if status is not None else
@@ -492,6 +514,8 @@ def execute(run, kitdir, resdir):
                 return Outcome("", None, build_failed="the build made no %s" % spec.kw[key])
     kw["results"] = resdir
     kw["name"] = _safe(run.name)
+    if box:
+        kw["sandbox"] = box
     try:
         if spec.kind == "bochs":
             image = kw.pop("image")
@@ -511,6 +535,40 @@ def execute(run, kitdir, resdir):
         if r.timed_out:
             stopped += " after %g s" % spec.timeout
     return Outcome(r.serial[:TRANSCRIPT_CAP], serial, stopped=stopped, note=emulator_note(r))
+
+
+def provenance(kit=TOP):
+    """What a regrade needs to be the same grading: the kit's commit (and
+    whether its tree had changes) and the emulators' versions."""
+    out = {}
+    try:
+        p = subprocess.run(["git", "-C", kit, "rev-parse", "HEAD"], capture_output=True, text=True,
+                           timeout=10)
+        if p.returncode == 0:
+            out["kit_commit"] = p.stdout.strip()
+            d = subprocess.run(["git", "-C", kit, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=30)
+            out["kit_modified"] = bool(d.stdout.strip())
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    out.setdefault("kit_commit", _handout_version(kit))
+    for name, pkg in (("bochs_version", "bochs"), ("qemu_version", "qemu-system-x86")):
+        try:
+            p = subprocess.run(["dpkg-query", "-W", "-f=${Version}", pkg], capture_output=True,
+                               text=True, timeout=10)
+            out[name] = p.stdout.strip() or None
+        except (OSError, subprocess.TimeoutExpired):
+            out[name] = None
+    return out
+
+
+def _handout_version(kit):
+    """A copy without git (a handout, a grading copy): the VERSION file, if any."""
+    try:
+        with open(os.path.join(kit, "VERSION")) as f:
+            return f.read().strip()
+    except OSError:
+        return None
 
 
 def _safe(name):
@@ -576,14 +634,31 @@ def make_template(lab, dest, kit=TOP):
     return dest
 
 
-def grade(number, source, work, results, kit=TOP, say=print, lab=None, template=None):
+# How a grading is isolated (grade(isolation=...)): the words its report uses.
+ISOLATION = {
+    "sandbox": "bubblewrap sandbox (tests/lib/sandbox.py)",
+    "container": "the grading container (Gradescope): no sandbox of the kit's own",
+    "none": "UNSANDBOXED (UNSANDBOXED=1): the student's code ran with the grader's rights",
+}
+
+
+def grade(number, source, work, results, kit=TOP, say=print, lab=None, template=None,
+          isolation="sandbox"):
     """Grade lab NUMBER with the student files in SOURCE (None: the kit's own).
 
     WORK is the scratch folder (the kit copy goes to WORK/kit), RESULTS keeps
     the logs. SAY prints one line (None: silent). TEMPLATE, from
-    make_template(), is copied instead of the kit when given. Returns the
-    result dict written to RESULTS/result.json.
+    make_template(), is copied instead of the kit when given. ISOLATION:
+    "sandbox" (every build and run of the student's code in a bubblewrap box;
+    sandbox.SandboxUnavailable if the machine cannot make one), "container"
+    (the Gradescope bundle: the throwaway container is the box) or "none"
+    (UNSANDBOXED=1, said in the report). Returns the result dict written to
+    RESULTS/result.json.
     """
+    if isolation not in ISOLATION:
+        raise GraderError("isolation=%r: one of %s" % (isolation, ", ".join(ISOLATION)))
+    if isolation == "sandbox":
+        sandbox.check()
     say = say or (lambda *a: None)
     lab = lab or load_lab(number, kit)
     folder = lab_folder(number, kit)
@@ -600,7 +675,21 @@ def grade(number, source, work, results, kit=TOP, say=print, lab=None, template=
         restore_starters(lab, number, folder, labdir, kit)
     files = take_files(lab, source, labdir, kitdir)
     result = {"lab": number, "folder": folder, "score": 0, "total": lab.total,
-              "files": files, "build": {}, "checks": []}
+              "files": files, "build": {}, "checks": [], "isolation": isolation}
+    result.update(provenance(kit))
+    box = None
+    if isolation == "sandbox":
+        # Writable: this kit copy and its results; read-only: what the kit
+        # prebuilt for every student (the shared_build folders the copy links to).
+        # Both the path the copy's link names and where it really is: a
+        # prebuilt kernel tree holds absolute paths of its own.
+        shared = [os.path.join(kit, sb) for sb in lab.shared_build]
+        box = sandbox.Sandbox(writable=[kitdir, results],
+                              readonly=sorted(set(shared + [os.path.realpath(p) for p in shared])))
+        box.give(kitdir)
+        box.give(results)
+    else:
+        say("note: %s" % ISOLATION[isolation])
     for f in files["missing"]:
         say("note: %s/%s is missing from the submission: the starter's version is used" % (folder, f))
     for f, why in sorted(files["refused"].items()):
@@ -611,12 +700,11 @@ def grade(number, source, work, results, kit=TOP, say=print, lab=None, template=
 
     t0 = time.monotonic()
     blog = os.path.join(results, "build.log")
-    status, text = run_make(kitdir, lab.build, lab.build_timeout, blog)
+    status, text = run_make(kitdir, lab.build, lab.build_timeout, blog, box)
     result["build"] = {"ok": status == 0, "log": blog, "seconds": round(time.monotonic() - t0, 2)}
     build_failed = None
     if status != 0:
-        build_failed = first_error(text) or ("build stopped after %d s" % lab.build_timeout
-                                             if status is None else "make exited %s" % status)
+        build_failed = build_error(text, status, lab.build_timeout)
         result["build"]["error"] = build_failed
         say("build failed: %s (log: %s)" % (build_failed, os.path.relpath(blog)))
 
@@ -640,7 +728,7 @@ def grade(number, source, work, results, kit=TOP, say=print, lab=None, template=
         else:
             if c.run.name not in outcomes:
                 try:
-                    outcomes[c.run.name] = execute(c.run, kitdir, results)
+                    outcomes[c.run.name] = execute(c.run, kitdir, results, box)
                 except GraderError:
                     raise
                 except Exception as e:      # noqa: BLE001  one run, not the whole grade
