@@ -76,8 +76,8 @@ CLOSING_LINE = "vmxlab: done"
 STDERR_TAIL = 12
 # The first line of every crash report (Run.classify writes them): how a
 # tool that reads another tool's output (a grader reading kboot's) finds one.
-CRASH_LINE = re.compile(r"((?:Bochs|QEMU) (?:crashed \(SIG\w+|exited \(status [^)]*\)).*"
-                        r"before the guest printed.*)$", re.M)
+CRASH_LINE = re.compile(r"((?:Bochs|QEMU) (?:crashed \(SIG\w+|exited \(status [^)]*\)|"
+                        r"was stopped by its [\w-]+ limit).*before the guest printed.*)$", re.M)
 
 _names_lock = threading.Lock()
 _claims = {}                    # claimed name -> open lock file (held for the run)
@@ -127,14 +127,12 @@ _FATAL_SIGNALS = {int(getattr(signal, n)) for n in (
 
 
 def signal_name(n):
-    """SIGABRT; with what a resource limit's signal means (a grading sandbox
-    sets those limits: tests/lib/sandbox.py)."""
+    """SIGABRT, SIGSEGV, ..."""
     try:
         name = signal.Signals(n).name
     except ValueError:
         return "signal %d" % n
-    return {"SIGXCPU": "SIGXCPU: its CPU-time limit",
-            "SIGXFSZ": "SIGXFSZ: its file-size limit"}.get(name, name)
+    return name
 
 
 class Run:
@@ -215,6 +213,10 @@ class Run:
         closed = bool(closing) and re.search(r"^%s\r?$" % re.escape(closing), self.serial, re.M)
         if sig:
             what = "%s crashed (%s, exit %d)" % (self.emulator, signal_name(sig), status)
+            if sig in (signal.SIGXCPU, signal.SIGXFSZ):
+                what = "%s was stopped by its %s limit (%s, exit %d)" % (
+                    self.emulator, "CPU-time" if sig == signal.SIGXCPU else "file-size",
+                    signal.Signals(sig).name, status)
             if closed:
                 self.notes.append("%s after the guest printed %r: the run's output is complete"
                                   % (what, closing))

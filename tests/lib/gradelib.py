@@ -434,13 +434,18 @@ class Outcome:
         self.build_failed = build_failed
 
 
-def build_error(text, status, timeout):
-    """Why a build failed, for the report: a sandbox limit it hit (named),
-    else the first error line, else the timeout or make's exit status."""
+def build_error(text, status, timeout, box=None):
+    """Why a build failed, for the report: a sandbox limit it hit (named), a
+    file outside the kit copy that the sandbox hid (named), else the first
+    error line, else the timeout or make's exit status."""
     first = first_error(text)
-    limit = sandbox.limit_hit(text)
+    limit = sandbox.limit_hit(text) if box else None
     if limit:
         return "the build hit %s%s" % (limit, ": %s" % first if first else "")
+    hidden = sandbox.hidden_path(text, box.writable + box.readonly) if box else None
+    if hidden:
+        return ("the build tried to read %s, outside the kit copy: the sandbox shows a build "
+                "only its own kit copy (%s)" % (hidden, first or "file not found"))
     return first or ("build stopped after %d s" % timeout if status is None
                      else "make exited %s" % status)
 
@@ -496,7 +501,7 @@ def execute(run, kitdir, resdir, box=None):
         log = os.path.join(resdir, "build-%s.log" % _safe(run.name))
         status, text = run_make(kitdir, run.build, lab.build_timeout, log, box)
         if status != 0:
-            return Outcome(text, log, build_failed=build_error(text, status, lab.build_timeout))
+            return Outcome(text, log, build_failed=build_error(text, status, lab.build_timeout, box))
     spec = run.spec
     if spec.kind == "make":
         log = os.path.join(resdir, "%s.txt" % _safe(run.name))
@@ -704,7 +709,7 @@ def grade(number, source, work, results, kit=TOP, say=print, lab=None, template=
     result["build"] = {"ok": status == 0, "log": blog, "seconds": round(time.monotonic() - t0, 2)}
     build_failed = None
     if status != 0:
-        build_failed = build_error(text, status, lab.build_timeout)
+        build_failed = build_error(text, status, lab.build_timeout, box)
         result["build"]["error"] = build_failed
         say("build failed: %s (log: %s)" % (build_failed, os.path.relpath(blog)))
 

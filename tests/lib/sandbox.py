@@ -209,7 +209,9 @@ class Sandbox:
             return str(r)
 
         lim = self.limits
-        pre = ["prlimit", "--cpu=%d" % lim["cpu"], "--as=%d" % lim["memory"],
+        # CPU: the soft limit sends SIGXCPU, which the tools report as "CPU
+        # time limit exceeded"; the hard one, 5 s later, kills what ignores it.
+        pre = ["prlimit", "--cpu=%d:%d" % (lim["cpu"], lim["cpu"] + 5), "--as=%d" % lim["memory"],
                "--nproc=%d" % lim["nproc"], "--fsize=%d" % lim["fsize"], "--core=0", "--"]
         if os.geteuid() == 0:
             pre += ["setpriv", "--reuid=%d" % UID, "--regid=%d" % GID, "--clear-groups",
@@ -243,6 +245,26 @@ class Sandbox:
         if cwd:
             box += ["--chdir", os.path.abspath(cwd)]
         return Launch(pre + box + ["--"] + list(cmd), fds)
+
+
+def hidden_path(text, visible):
+    """The first absolute path that a build's error line says it could not
+    open, outside the VISIBLE folders and the system paths the box shows: a
+    path the sandbox hid from the student's build, or None. (Whether it
+    exists on the grading machine is not looked up: a report must not
+    answer that question for a student.)"""
+    import re
+    for line in text.splitlines():
+        if not re.search(r"No such file|not found|unable to open|cannot open|can't open|"
+                         r"unable to get length of file", line, re.I):
+            continue
+        for m in re.finditer(r"(?:^|[\s'\"`(])(/[^\s'\"`:,;()]+)", line):
+            path = os.path.normpath(m.group(1))
+            if any(path == v or path.startswith(v.rstrip("/") + "/") for v in visible):
+                continue
+            if not path.startswith(tuple(p + "/" for p in SYSTEM_RO + ["/tmp", "/proc", "/dev"])):
+                return path
+    return None
 
 
 def limit_hit(text):
