@@ -162,10 +162,12 @@ void lab_main(void)
 	if (vmx_enter() != 0)
 		return;
 
-	/* Step 5: the self-test writes every component, so it gets its own
-	 * scratch VMCS; the real one starts clean afterwards. */
+	/* Step 5: the read-back test of your machine_load (vmxstep3.c): a
+	 * cookie in every variable, your loop, every component read back. It
+	 * writes every component, so it gets its own scratch VMCS; the real
+	 * one starts clean afterwards. */
 	if (vmcs_new_current("self-test") != VMX_NULL)
-		vmm_machine_selftest();
+		vmm_machine_readback(machine_load);
 
 	/* Step 6-7: the real VMCS and its contents. */
 	if (vmcs_new_current("guest") == VMX_NULL)

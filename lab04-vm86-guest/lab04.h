@@ -16,6 +16,7 @@
 #define LAB04_H
 
 #include "vmm/vmm.h"
+#include "vmm/answers/answers.h"  /* the kit's VMXON, controls and machine[] loop (lab03's work) */
 #include "vmx/layouts.h"    /* VMX_IO_QUAL_*, VMX_INTR_INFO_EXIT_*, VMX_SEG_AR_* bit layouts */
 #include "vmx/values.h"     /* VMX_INTR_TYPE_*, VMX_SEG_TYPE_*, VMX_V86_SEGMENT_* values */
 

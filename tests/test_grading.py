@@ -723,3 +723,59 @@ def _():
             raise TestFailure("lab%s: every FAIL must say the emulator crashed:\n%s" % (n, out[-3000:]))
         if re.search(r"^    MISSING ", out, re.M):
             raise TestFailure("lab%s: a crash reported as a missing line:\n%s" % (n, out[-3000:]))
+
+
+# --- Points only for the student's own code -------------------------------------
+
+def lab03_variant(tag, edits):
+    """The lab03 solution with EDITS ({file: [(old, new)]}) applied: a folder."""
+    src = os.path.join(TOP, "solutions", "lab03-vmcs-setup")
+    d = scratch("own-code-" + tag)
+    for f in os.listdir(src):
+        shutil.copyfile(os.path.join(src, f), os.path.join(d, f))
+    for f, pairs in edits.items():
+        p = os.path.join(d, f)
+        text = open(p).read()
+        for old, new in pairs:
+            if old not in text:
+                raise TestFailure("solutions/lab03-vmcs-setup/%s no longer has %r" % (f, old))
+            text = text.replace(old, new, 1)
+        with open(p, "w") as fh:
+            fh.write(text)
+    return d
+
+
+@test("grading: lab03 points only for the student's code: calling or #including the kit's answers scores 0, saying why")
+def _():
+    # 1. Each TODO's body a one-line call to the kit's own version.
+    calls = lab03_variant("calls", {
+        "vmxdemo.c": [("static int vmx_enter(void)\n{\n",
+                       "int vmm_vmxon(void);\nstatic int vmx_enter(void)\n{\n\treturn vmm_vmxon();\n")],
+        "vmxstep3.c": [("int machine_load(void)\n{\n",
+                        "int vmm_machine_load(void);\nint machine_load(void)\n{\n\treturn vmm_machine_load();\n"),
+                       ("\t\t\t  struct vmm_control_caps *caps)\n{\n",
+                        "\t\t\t  struct vmm_control_caps *caps)\n{\n"
+                        "\textern int vmm_control_adjust(unsigned, vmx_u64, vmx_u64, vmx_u64 *);\n"
+                        "\treturn vmm_control_adjust(word, required, optional, value);\n")],
+    })
+    # 2. The kit's source file #included, by a path inside the kit.
+    include = lab03_variant("include", {
+        "vmxdemo.c": [('#include "lab03.h"\n',
+                       '#include "lab03.h"\n#include "../common/vmm/answers/vmxon.c"\n')],
+    })
+    for tag, folder, want in (
+            ("calls", calls, r"the build calls vmm_\w+, the kit's own answer to a TODO of lab03"),
+            ("include", include, r"the build includes common/vmm/answers, which is the kit's own "
+                                 r"answer to a TODO of lab03")):
+        base = os.path.join(SCRATCH, "own-code-results-" + tag)
+        lines = []
+        r = gradelib.grade("03", folder, os.path.join(base, "work"), os.path.join(base, "results"),
+                           TOP, say=lines.append)
+        out = "\n".join(lines)
+        if r["score"] != 0:
+            raise TestFailure("lab03 %s: %d/%d, want 0:\n%s" % (tag, r["score"], r["total"], out))
+        if not re.search(want, out):
+            raise TestFailure("lab03 %s: the report does not say why (/%s/):\n%s" % (tag, want, out))
+        if r["files"]["refused"]:
+            raise TestFailure("lab03 %s: refused by the text check, not by the grading copy: %s"
+                              % (tag, r["files"]["refused"]))

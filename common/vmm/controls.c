@@ -1,7 +1,8 @@
 /*
- * controls.c - VM-execution, VM-exit and VM-entry control words computed
- * from what the CPU reports, loudly: a bit the monitor needs and the CPU
- * cannot give stops the program with the bit's name, the word and the MSR.
+ * controls.c - the names of the VM-execution, VM-exit and VM-entry control
+ * words, their bits and their capability MSRs. Computing a word from what
+ * the CPU reports is lab03's work; the kit's own version, which later labs
+ * use, is common/vmm/answers/controls.c.
  *
  * Runs in: bare metal, 64-bit ring 0 (RDMSR). SDM appendix A.3-A.5 (vol. 3D)
  * (allowed settings of the controls), A.1 (IA32_VMX_BASIC bit 55).
@@ -28,102 +29,9 @@ const char *vmm_control_bit_name(unsigned word, unsigned bit)
 	return b ? b->name : VMX_NULL;
 }
 
-static const char *msr_name(vmx_u32 msr)
+const char *vmm_msr_name(vmx_u32 msr)
 {
 	const struct vmx_msr_info *m = vmx_msr_by_number(msr);
 
 	return m ? m->name : "?";
-}
-
-/* Does the word exist on this CPU? PROC2 needs "activate secondary
- * controls" allowed-1 in the primary word, PROC3 "activate tertiary
- * controls", EXIT2 the exit word's "activate secondary controls" (SDM A.3.3,
- * A.3.4, A.4.2). The other words always exist. */
-static int word_available(unsigned word)
-{
-	struct vmm_control_caps c;
-
-	switch (word) {
-	case VMX_WORD_PROC2:
-	case VMX_WORD_PROC3:
-		vmm_control_caps(VMX_WORD_PROC, &c);
-		return word == VMX_WORD_PROC2 ? (c.allowed1 & VMX_PROC_ACTIVATE_SECONDARY_CONTROLS) != 0
-					      : (c.allowed1 & VMX_PROC_ACTIVATE_TERTIARY_CONTROLS) != 0;
-	case VMX_WORD_EXIT2:
-		vmm_control_caps(VMX_WORD_EXIT, &c);
-		return (c.allowed1 & VMX_EXIT_ACTIVATE_SECONDARY_CONTROLS) != 0;
-	default:
-		return 1;
-	}
-}
-
-void vmm_control_caps(unsigned word, struct vmm_control_caps *caps)
-{
-	const struct vmx_control_word_info *w = &vmx_control_word_table[word];
-	vmx_u64 basic = rdmsr(IA32_VMX_BASIC);
-
-	caps->available = word_available(word);
-	caps->msr = w->msr;
-	if (w->true_msr && VMX_MSR_FIELD_GET(basic, IA32_VMX_BASIC_TRUE_CONTROLS))
-		caps->msr = w->true_msr;
-	if (!caps->available) {
-		/* RDMSR of an absent capability MSR may fault: do not read it. */
-		caps->msr_value = 0;
-		caps->allowed0 = 0;
-		caps->allowed1 = 0;
-		return;
-	}
-	caps->msr_value = rdmsr(caps->msr);
-	if (vmx_control_word_is_64bit(word)) {
-		caps->allowed0 = 0;             /* 64-bit words: allowed-1 only */
-		caps->allowed1 = caps->msr_value;
-	} else {
-		caps->allowed0 = caps->msr_value & 0xFFFFFFFFull;
-		caps->allowed1 = caps->msr_value >> 32;
-	}
-}
-
-int vmm_control_adjust(unsigned word, vmx_u64 required, vmx_u64 optional, vmx_u64 *value)
-{
-	struct vmm_control_caps c;
-	vmx_u64 missing;
-	unsigned bit;
-
-	vmm_control_caps(word, &c);
-	missing = required & ~c.allowed1;
-	for (bit = 0; bit < 64; bit++) {
-		const char *name;
-
-		if (!(missing & (1ull << bit)))
-			continue;
-		name = vmm_control_bit_name(word, bit);
-		if (!c.available)
-			printf("control %s: required bit %u %s, but this CPU has no %s word (%s)\n",
-			       vmm_control_word_name(word), bit, name ? name : "(unnamed)",
-			       vmm_control_word_name(word), msr_name(c.msr));
-		else
-			printf("control %s: required bit %u %s is not allowed by %s = 0x%016llx (allowed-1 0x%08llx)\n",
-			       vmm_control_word_name(word), bit, name ? name : "(unnamed)",
-			       msr_name(c.msr), (unsigned long long)c.msr_value,
-			       (unsigned long long)c.allowed1);
-	}
-	if (missing)
-		return -1;
-	*value = ((required | optional) | c.allowed0) & c.allowed1;
-	return 0;
-}
-
-void vmm_control_print(unsigned word, vmx_u64 value)
-{
-	struct vmm_control_caps c;
-
-	vmm_control_caps(word, &c);
-	if (!c.available) {
-		printf("control %s: not available on this CPU (%s absent)\n",
-		       vmm_control_word_name(word), msr_name(c.msr));
-		return;
-	}
-	printf("control %s: 0x%08llx allowed-0 0x%08llx allowed-1 0x%08llx %s\n",
-	       vmm_control_word_name(word), (unsigned long long)value,
-	       (unsigned long long)c.allowed0, (unsigned long long)c.allowed1, msr_name(c.msr));
 }

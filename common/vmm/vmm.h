@@ -17,12 +17,17 @@
  *                   vmm_exit_read/print, vmm_explain_status, the
  *                   entry-failure explanation, vmm_skip_instruction,
  *                   exit counts by reason
- *   controls.c      vmm_control_caps, vmm_control_adjust (loud), _print
+ *   controls.c      the names of control words, their bits and MSRs
  *   machine.c       struct vmcs_vars + machine[] (generated from
- *                   common/vmx/vmcs_fields.def), vmm_machine_load,
- *                   vmm_machine_selftest
- *   vmxon.c         vmm_vmxon (IA32_FEATURE_CONTROL, CR0/CR4 fixed bits,
- *                   VMXON region), vmm_vmcs_load (VMCLEAR + VMPTRLD)
+ *                   common/vmx/vmcs_fields.def), machine_get/_set/_find,
+ *                   vmm_machine_readback (the read-back test of a loop)
+ *   vmxon.c         vmm_vmcs_alloc, vmm_vmcs_load (VMCLEAR + VMPTRLD),
+ *                   vmm_segment_from_gdt
+ *   answers/        the kit's own answers to lab03's TODOs, for the labs
+ *                   after it (answers/answers.h): vmm_vmxon, the control
+ *                   adjustment (vmm_control_caps/_adjust/_print) and the
+ *                   machine[] loop (vmm_machine_load); a lab03 grading
+ *                   copy of the kit does not have them
  *
  * Every line these functions print follows the kit's `NAME: value` style
  * (docs/CONTRACTS.md), so tests and graders read them by regex.
@@ -206,23 +211,14 @@ struct vmm_control_caps {
 	vmx_u64 allowed1;
 };
 
-void vmm_control_caps(unsigned word, struct vmm_control_caps *caps);
+/* Computing them (vmm_control_caps, vmm_control_adjust) is lab03's work:
+ * the kit's own versions are in vmm/answers/answers.h. */
 
-/*
- * The control value for `word`: every bit the CPU requires (allowed0), plus
- * `required` and whichever `optional` bits the CPU allows. If a `required`
- * bit is not allowed, prints for each such bit
- *   control PROC2: required bit 17 ENABLE_PML is not allowed by IA32_VMX_PROCBASED_CTLS2 = 0x... (allowed-1 0x...)
- * and returns -1; otherwise stores the value in *value and returns 0.
- */
-int vmm_control_adjust(unsigned word, vmx_u64 required, vmx_u64 optional, vmx_u64 *value);
-
-/* One line: `control PIN: 0x00000016 allowed-0 0x00000016 allowed-1 0x0000007f IA32_VMX_TRUE_PINBASED_CTLS` */
-void vmm_control_print(unsigned word, vmx_u64 value);
-
-/* The name of a control word ("PIN") and of a bit in it ("HLT_EXITING", or NULL). */
+/* The name of a control word ("PIN") and of a bit in it ("HLT_EXITING", or
+ * NULL), and of a capability MSR ("IA32_VMX_TRUE_PINBASED_CTLS", or "?"). */
 const char *vmm_control_word_name(unsigned word);
 const char *vmm_control_bit_name(unsigned word, unsigned bit);
+const char *vmm_msr_name(vmx_u32 msr);
 
 /* --- machine[]: one memory variable per VMCS component (machine.c) -------- */
 
@@ -267,44 +263,32 @@ void machine_set(const struct machine_entry *e, vmx_u64 value);
 const struct machine_entry *machine_find(vmx_u32 encoding);
 
 /*
- * VMWRITE every writable machine[] component into the current VMCS (the
- * kit's version of lab03's loop). A component the CPU lacks (VMfailValid,
- * error 12) is skipped when its variable is 0 and is an error otherwise.
- * Prints `machine[] load: N fields written, M not supported by this CPU (all zero)`.
- * Returns 0, or -1 after explaining the failure.
- */
-int vmm_machine_load(void);
-
-/*
- * The read-back self-test, on the current VMCS (use a scratch VMCS: it
- * overwrites everything): VMWRITE a distinct cookie to every component the
- * CPU supports, VMREAD each back, compare. Skips the components the CPU
- * lacks (their VMREAD fails: error 12) and the read-only ones unless
- * IA32_VMX_MISC bit 29 allows VMWRITE to them. Prints one line per skipped
- * component:
+ * The read-back test of a machine[] loop, on the current VMCS (use a
+ * scratch VMCS: it overwrites everything). Puts a distinct cookie in the
+ * variable of every component the CPU has, calls LOAD (the loop under
+ * test, e.g. lab03's machine_load: it must VMWRITE every writable component
+ * from its variable), then VMREADs each back and compares. Skips the
+ * components the CPU lacks (their VMREAD fails: error 12) and the
+ * read-only ones (VM-exit information: a loop never writes them). Prints
+ * one line per skipped component:
  *   machine[] skip: NAME (error E)          VMREAD failed, VM-instruction error E
  *                                           (12: the CPU lacks the component)
  *   machine[] skip: NAME (VMfailInvalid)    VMREAD failed: no current VMCS
- *   machine[] skip: NAME (read-only)        read-only, IA32_VMX_MISC bit 29 is 0
+ *   machine[] skip: NAME (read-only)        VM-exit information
  * one `machine[] mismatch: NAME ...` line per mismatch, then two summaries:
- *   machine[] skipped: U not supported by this CPU (VM-instruction error 12), R read-only (IA32_VMX_MISC bit 29 is B)
+ *   machine[] skipped: U not supported by this CPU (VM-instruction error 12), R read-only (VM-exit information)
  *   machine[] read-back: N fields ok, M skipped, K mismatched
- * where U counts the failed VMREADs, R the read-only components skipped
- * (0 when B is 1) and M = U + R.
- * Returns the number of mismatches.
+ * where M = U + R; or, when LOAD fails, one line
+ *   machine[] read-back: the loop under test failed (returned S); nothing compared
+ * Leaves every vmcs_vars variable 0. Returns the number of mismatches, or
+ * -1 when LOAD failed.
  */
-int vmm_machine_selftest(void);
+int vmm_machine_readback(int (*load)(void));
 
 /* --- VMX operation (vmxon.c) ---------------------------------------------- */
 
-/*
- * Enter VMX operation (SDM 23.7, 23.8): check CPUID.1:ECX.VMX, check
- * IA32_FEATURE_CONTROL (and set it only when it is unlocked), adjust CR0 and
- * CR4 to the fixed-bit MSRs (CR4.VMXE included), allocate the VMXON region
- * with the revision id of IA32_VMX_BASIC, execute VMXON. Prints each step.
- * Returns 0, or -1 after explaining what failed.
- */
-int vmm_vmxon(void);
+/* Entering VMX operation (VMXON) is lab03's work: the kit's own version,
+ * vmm_vmxon, is in vmm/answers/answers.h. */
 
 /* A zeroed 4 KiB VMCS region with the revision id written, ready for VMCLEAR. */
 void *vmm_vmcs_alloc(void);

@@ -52,58 +52,74 @@ static struct control_need needs[] = {
 
 /*
  * The value of control word `word` for `required` and `optional` bits,
- * within the bounds of its capability MSR. Returns 0 with *value set, or
- * -1 after printing, for each required bit the CPU does not allow, the line
+ * within the bounds of its capability MSR; *caps says which MSR the bounds
+ * came from and what they are (struct vmm_control_caps, vmm/vmm.h).
+ * Returns 0 with *value and *caps set, or -1 after printing, for each
+ * required bit the CPU does not allow, the line
  *   control WORD: required bit N NAME is not allowed by MSR = 0x... (allowed-1 0x...)
  * e.g. (the grader reads exactly this form: the MSR value in 16 hex digits)
  *   control PIN: required bit 7 PROCESS_POSTED_INTERRUPTS is not allowed by
  *   IA32_VMX_TRUE_PINBASED_CTLS = 0x0000007f00000016 (allowed-1 0x0000007f)
  * on one line.
  */
-static int adjust_control(unsigned word, vmx_u64 required, vmx_u64 optional, vmx_u64 *value)
+static int adjust_control(unsigned word, vmx_u64 required, vmx_u64 optional, vmx_u64 *value,
+			  struct vmm_control_caps *caps)
 {
 	const struct vmx_control_word_info *w = &vmx_control_word_table[word];
 
+	caps->available = 1;
 	/* TODO(lab03): pick the capability MSR (w->true_msr when IA32_VMX_BASIC
-	 * bit 55 says the TRUE MSRs exist, else w->msr), split it into allowed0
-	 * (bits 31:0) and allowed1 (bits 63:32), report every required bit that
-	 * allowed1 forbids (vmm_control_bit_name() names it) and return -1, or
-	 * compute a value with allowed0 <= value <= allowed1. */
+	 * bit 55 says the TRUE MSRs exist, else w->msr) into caps->msr, read it
+	 * into caps->msr_value, split it into caps->allowed0 (bits 31:0) and
+	 * caps->allowed1 (bits 63:32), report every required bit that allowed1
+	 * forbids (vmm_control_bit_name() names it) and return -1, or compute a
+	 * value with allowed0 <= value <= allowed1. */
 	/* BEGIN SOLUTION */
-	vmx_u32 msr = w->msr;
-	vmx_u64 cap, allowed0, allowed1, missing;
+	vmx_u64 missing;
 	unsigned bit;
 
+	caps->msr = w->msr;
 	if (w->true_msr && VMX_MSR_FIELD_GET(rdmsr(IA32_VMX_BASIC), IA32_VMX_BASIC_TRUE_CONTROLS))
-		msr = w->true_msr;
-	cap = rdmsr(msr);
-	allowed0 = cap & 0xFFFFFFFFull;
-	allowed1 = cap >> 32;
-	missing = required & ~allowed1;
+		caps->msr = w->true_msr;
+	caps->msr_value = rdmsr(caps->msr);
+	caps->allowed0 = caps->msr_value & 0xFFFFFFFFull;
+	caps->allowed1 = caps->msr_value >> 32;
+	missing = required & ~caps->allowed1;
 	for (bit = 0; bit < 32; bit++) {
 		const char *name = vmm_control_bit_name(word, bit);
 
 		if (missing & (1ull << bit))
 			printf("control %s: required bit %u %s is not allowed by %s = 0x%016llx (allowed-1 0x%08llx)\n",
-			       w->name, bit, name ? name : "(unnamed)", vmx_msr_by_number(msr)->name,
-			       (unsigned long long)cap, (unsigned long long)allowed1);
+			       w->name, bit, name ? name : "(unnamed)", vmm_msr_name(caps->msr),
+			       (unsigned long long)caps->msr_value, (unsigned long long)caps->allowed1);
 	}
 	if (missing)
 		return -1;
-	*value = (required | optional | allowed0) & allowed1;
+	*value = (required | optional | caps->allowed0) & caps->allowed1;
 	return 0;
 	/* STARTER: (void)w; */
+	/* STARTER: caps->msr = 0; caps->msr_value = caps->allowed0 = caps->allowed1 = 0; */
 	/* STARTER: *value = required | optional; */
 	/* STARTER: return 0; */
 	/* END SOLUTION */
+}
+
+/* One line per word, e.g.
+ *   control PIN: 0x00000016 allowed-0 0x00000016 allowed-1 0x0000007f IA32_VMX_TRUE_PINBASED_CTLS */
+static void print_control(unsigned word, vmx_u64 value, const struct vmm_control_caps *c)
+{
+	printf("control %s: 0x%08llx allowed-0 0x%08llx allowed-1 0x%08llx %s\n",
+	       vmm_control_word_name(word), (unsigned long long)value,
+	       (unsigned long long)c->allowed0, (unsigned long long)c->allowed1, vmm_msr_name(c->msr));
 }
 
 #ifdef LAB03_BROKEN_CONTROL
 /*
  * Test mode (`make lab03-broken`): add to the needs one named control bit
  * that this CPU does not allow, so the run shows how a missing control is
- * reported. The bit is found from the CPU's own MSRs, so it exists on every
- * model: the first named bit, in the order of the list, whose allowed-1 is 0.
+ * reported. The bit is found from the CPU's own MSRs (as adjust_control
+ * reads them), so it exists on every model: the first named bit, in the
+ * order of the list, whose allowed-1 is 0.
  */
 static void demand_impossible_control(void)
 {
@@ -111,8 +127,9 @@ static void demand_impossible_control(void)
 
 	for (n = 0; n < RT_ARRAY_SIZE(needs); n++) {
 		struct vmm_control_caps c;
+		vmx_u64 value;
 
-		vmm_control_caps(needs[n].word, &c);
+		adjust_control(needs[n].word, 0, 0, &value, &c);
 		for (i = 0; i < VMX_CONTROL_BIT_COUNT; i++) {
 			const struct vmx_control_bit_info *b = &vmx_control_bit_table[i];
 
@@ -131,6 +148,8 @@ static void demand_impossible_control(void)
 int controls_setup(void)
 {
 	vmx_u64 basic = rdmsr(IA32_VMX_BASIC);
+	struct vmm_control_caps proc = { 0 }, c;
+	vmx_u64 value;
 	unsigned n;
 	int failed = 0;
 
@@ -141,14 +160,15 @@ int controls_setup(void)
 	demand_impossible_control();
 #endif
 	for (n = 0; n < RT_ARRAY_SIZE(needs); n++) {
-		vmx_u64 value;
 		const struct machine_entry *e;
 
-		if (adjust_control(needs[n].word, needs[n].required, needs[n].optional, &value) != 0) {
+		if (adjust_control(needs[n].word, needs[n].required, needs[n].optional, &value, &c) != 0) {
 			failed = 1;
 			continue;
 		}
-		vmm_control_print(needs[n].word, value);
+		print_control(needs[n].word, value, &c);
+		if (needs[n].word == VMX_WORD_PROC)
+			proc = c;
 		/* The word's VMCS field, found in machine[] by its encoding. */
 		e = machine_find(vmx_control_word_table[needs[n].word].field);
 		machine_set(e, value);
@@ -159,8 +179,14 @@ int controls_setup(void)
 	}
 	/* The secondary controls stay off (PROC bit 31, "activate secondary
 	 * controls", is 0): printed only to show what this CPU offers there.
-	 * A CPU without ENABLE_EPT in allowed-1 has no EPT_POINTER field. */
-	vmm_control_print(VMX_WORD_PROC2, 0);
+	 * The word exists only where PROC allows bit 31 (SDM A.3.3); a CPU
+	 * without ENABLE_EPT in allowed-1 has no EPT_POINTER field. */
+	if (proc.allowed1 & VMX_PROC_ACTIVATE_SECONDARY_CONTROLS) {
+		adjust_control(VMX_WORD_PROC2, 0, 0, &value, &c);
+		print_control(VMX_WORD_PROC2, 0, &c);
+	} else {
+		printf("control PROC2: not available on this CPU (PROC allows no secondary controls)\n");
+	}
 	/* Not used by this guest: no exceptions intercepted, no CR3 targets. */
 	vmcs_vars.EXCEPTION_BITMAP = 0;
 	vmcs_vars.CR3_TARGET_COUNT = 0;

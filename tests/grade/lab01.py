@@ -21,7 +21,11 @@ lab = Lab("01",
           build=["lab01"],
           prepare=["kernel"],
           shared_build=["build/kernel/obj", "build/kernel/linux-source-6.1"],
-          expect_not=[r"WARNING:|BUG:|Oops|general protection fault"])
+          expect_not=[r"WARNING:|BUG:|Oops|general protection fault"],
+          # The bare-metal runtime's CPU header (its rdmsr() is the RDMSR asm of lab01's TODO)
+          # does not compile in a module (<stdint.h>), but the grading copy
+          # leaves it out all the same: points come from the student's asm.
+          kit_answers=["common/include/rt_cpu.h"])
 
 qemu_run = lab.run("qemu", make("qemu-check-lab01", timeout=240))
 haswell = lab.run("haswell", make("bochs-check-lab01", "BOCHS_CPU=corei7_haswell_4770", timeout=240))

@@ -108,7 +108,7 @@ class Lab:
     """One lab's grader: student files, build, runs and checks."""
 
     def __init__(self, number, files, build, expect_not=(), shared_build=(), prepare=(),
-                 build_timeout=300):
+                 build_timeout=300, kit_answers=()):
         if not LAB_NUMBER.match(str(number)):
             raise GraderError("Lab(%r): the lab number is two digits, e.g. \"03\"" % (number,))
         self.number = str(number)
@@ -122,6 +122,13 @@ class Lab:
         self.shared_build = list(shared_build)
         self.prepare = list(prepare)
         self.build_timeout = build_timeout
+        # Kit files that do this lab's TODOs (common/vmm/answers/ for lab03):
+        # the grading copy of the kit leaves them out (fresh_kit).
+        self.kit_answers = list(kit_answers)
+        for f in self.kit_answers:
+            if os.path.isabs(f) or ".." in f.split("/") or not f:
+                raise GraderError("lab%s: kit_answers %r must be a path inside the kit"
+                                  % (self.number, f))
         self.runs = []
         self.checks = []
 
@@ -434,11 +441,47 @@ class Outcome:
         self.build_failed = build_failed
 
 
-def build_error(text, status, timeout, box=None):
+def kit_answer_used(text, lab):
+    """If a build failed for using what the grading copy leaves out (a
+    function of the kit's answers, or one of their files), say so."""
+    if lab is None or not lab.kit_answers:
+        return None
+    m = re.search(r"undefined reference to [`'](\w+)'", text)
+    if m and _defined_in_answers(m.group(1), lab):
+        return ("the build calls %s, the kit's own answer to a TODO of lab%s: lab%s's grading "
+                "copy of the kit leaves out %s, so that points come from your own code; "
+                "write it yourself" % (m.group(1), lab.number, lab.number, ", ".join(lab.kit_answers)))
+    for f in lab.kit_answers:
+        name = os.path.basename(f.rstrip("/"))
+        m = re.search(r"^.*%s.*(No such file or directory|not found).*$" % re.escape(name), text, re.M)
+        if m:
+            return ("the build includes %s, which is the kit's own answer to a TODO of lab%s and "
+                    "is left out of lab%s's grading copy of the kit: %s"
+                    % (f, lab.number, lab.number, m.group(0).strip()[:160]))
+    return None
+
+
+def _defined_in_answers(symbol, lab, kit=TOP):
+    """Is SYMBOL a function the kit's answers for LAB define (a C definition
+    at the start of a line in one of their files)?"""
+    rx = re.compile(r"^[A-Za-z_][\w \t\*]*\b%s\s*\(" % re.escape(symbol), re.M)
+    for f in lab.kit_answers:
+        p = os.path.join(kit, f)
+        paths = [p] if os.path.isfile(p) else [os.path.join(d, n) for d, _, ns in os.walk(p) for n in ns]
+        for q in paths:
+            if q.endswith((".c", ".h")) and rx.search(open(q, errors="replace").read()):
+                return True
+    return False
+
+
+def build_error(text, status, timeout, box=None, lab=None):
     """Why a build failed, for the report: a sandbox limit it hit (named), a
     file outside the kit copy that the sandbox hid (named), else the first
     error line, else the timeout or make's exit status."""
     first = first_error(text)
+    answer = kit_answer_used(text, lab)
+    if answer:
+        return answer
     limit = sandbox.limit_hit(text) if box else None
     if limit:
         return "the build hit %s%s" % (limit, ": %s" % first if first else "")
@@ -501,7 +544,7 @@ def execute(run, kitdir, resdir, box=None):
         log = os.path.join(resdir, "build-%s.log" % _safe(run.name))
         status, text = run_make(kitdir, run.build, lab.build_timeout, log, box)
         if status != 0:
-            return Outcome(text, log, build_failed=build_error(text, status, lab.build_timeout, box))
+            return Outcome(text, log, build_failed=build_error(text, status, lab.build_timeout, box, lab))
     spec = run.spec
     if spec.kind == "make":
         log = os.path.join(resdir, "%s.txt" % _safe(run.name))
@@ -609,8 +652,15 @@ def evaluate(check, lab, out):
 # --- Grading one lab ----------------------------------------------------------
 
 def fresh_kit(lab, kitdir, kit=TOP):
-    """A fresh copy of KIT at KITDIR with the lab's shared build outputs linked in."""
+    """A fresh copy of KIT at KITDIR with the lab's shared build outputs
+    linked in, and without the kit's answers to the lab's TODOs."""
     copy_kit(kitdir, kit)
+    for f in lab.kit_answers:
+        p = os.path.join(kitdir, f)
+        if os.path.isdir(p) and not os.path.islink(p):
+            shutil.rmtree(p)
+        elif os.path.lexists(p):
+            os.unlink(p)
     for sb in lab.shared_build:
         src = os.path.join(kit, sb)
         dst = os.path.join(kitdir, sb)
@@ -709,7 +759,7 @@ def grade(number, source, work, results, kit=TOP, say=print, lab=None, template=
     result["build"] = {"ok": status == 0, "log": blog, "seconds": round(time.monotonic() - t0, 2)}
     build_failed = None
     if status != 0:
-        build_failed = build_error(text, status, lab.build_timeout, box)
+        build_failed = build_error(text, status, lab.build_timeout, box, lab)
         result["build"]["error"] = build_failed
         say("build failed: %s (log: %s)" % (build_failed, os.path.relpath(blog)))
 

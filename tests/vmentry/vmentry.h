@@ -15,7 +15,8 @@
 #include "vmx/layouts.h"
 #include "vmx/msrs.h"
 #include "vmx/values.h"
-#include "vmm/vmm.h"                /* common/vmm: VMXON, controls, VM entry/exit */
+#include "vmm/vmm.h"                /* common/vmm: VM entry/exit, machine[] */
+#include "vmm/answers/answers.h"      /* the kit's VMXON and control adjustment */
 
 /* Guest access rights (SDM 24.4.1, table "Format of Access Rights"), segment
  * types (SDM vol. 3A 3.4.5.1, 3.5) and selector bits: short names for the common/vmx lists

@@ -8,7 +8,7 @@
 # The monitor pieces (VMXON, control words, VMLAUNCH and the exit stub) are
 # the kit's own, common/vmm/ (docs/CONTRACTS.md, "Monitor pieces").
 VMENTRY_VMM := common/vmm/vmm_entry.asm common/vmm/exit.c common/vmm/controls.c \
-	common/vmm/machine.c common/vmm/vmxon.c
+	common/vmm/machine.c common/vmm/vmxon.c $(sort $(wildcard common/vmm/answers/*.c))
 VMENTRY_SOURCES := tests/vmentry/vmentry.c tests/vmentry/cases.c tests/vmentry/guest.asm \
 	common/vmcheck/vmcheck.c $(VMENTRY_VMM)
 

@@ -15,6 +15,7 @@
  * the host sees exactly what vmm_enter loaded; then HLT.
  */
 #include "vmm/vmm.h"
+#include "vmm/answers/answers.h"
 
 #define PATTERN 0x5A5A5A5A00000000ull
 #define RELOAD  0xA5A5A5A500000000ull
@@ -159,7 +160,7 @@ void lab_main(void)
 		return;
 	if (vmm_vmcs_load(vmm_vmcs_alloc()) != 0)
 		return;
-	vmm_machine_selftest();
+	vmm_machine_readback(vmm_machine_load);
 	if (vmm_vmcs_load(vmm_vmcs_alloc()) != 0)
 		return;
 	state_setup();
