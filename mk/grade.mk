@@ -30,8 +30,9 @@ $(call help-line,grade-class  grade a class: SUBMISSIONS=DIR with one folder per
 $(call help-line,check-starters  prove every lab starter is its solution with the TODO regions replaced)
 $(call help-line,starters     regenerate the lab starters from solutions/)
 $(call help-line,handout      the student kit: $(HANDOUT) (no solutions))
+$(call help-line,gradescope   LAB=NN: build/gradescope/labNN/autograder.zip$(comma) Gradescope's autograder bundle)
 
-.PHONY: grade grade-class check-starters starters handout
+.PHONY: grade grade-class check-starters starters handout gradescope
 
 # UNSANDBOXED=1: grade without the bubblewrap sandbox, on a machine that
 # cannot make one (tests/lib/sandbox.py says how to allow it); the report
@@ -60,3 +61,8 @@ starters:
 
 handout:
 	@$(STARTERS_TOOL) handout $(HANDOUT)
+
+# The Gradescope autograder bundle of one lab (tools/gradescope/bundle.py).
+gradescope:
+	@$(if $(LAB),,echo "error: make gradescope needs LAB=NN (one bundle per lab)" >&2; exit 2)
+	@$(PYTHON) tools/gradescope/bundle.py --lab $(LAB)

@@ -779,3 +779,68 @@ def _():
         if r["files"]["refused"]:
             raise TestFailure("lab03 %s: refused by the text check, not by the grading copy: %s"
                               % (tag, r["files"]["refused"]))
+
+
+# --- Gradescope -------------------------------------------------------------------
+
+@test("grading: make gradescope LAB=03 bundle: run_autograder grades a solution and a starter into results.json")
+def _():
+    import zipfile
+    d = scratch("gradescope")
+    p = subprocess.run(["make", "--no-print-directory", "-C", TOP, "gradescope", "LAB=03"],
+                       capture_output=True, text=True, timeout=120)
+    if p.returncode != 0:
+        raise TestFailure("make gradescope LAB=03 failed:\n%s%s" % (p.stdout, p.stderr))
+    zpath = os.path.join(TOP, "build", "gradescope", "lab03", "autograder.zip")
+    src = os.path.join(d, "source")
+    with zipfile.ZipFile(zpath) as z:
+        names = z.namelist()
+        for want in ("setup.sh", "run_autograder", "gradescope.env", "VERSION", "tests/grade/driver.py",
+                     "tests/grade/lab03.py", "lab03-vmcs-setup/vmxdemo.c"):
+            if want not in names:
+                raise TestFailure("the bundle lacks %s" % want)
+        bad = [n for n in names if n.startswith(("solutions/", ".git/")) or re.match(r"tests/test_", n)
+               and n not in starters_keep()]
+        if bad:
+            raise TestFailure("the bundle holds %s" % bad[:5])
+        z.extractall(src)
+    for n in ("setup.sh", "run_autograder"):
+        os.chmod(os.path.join(src, n), 0o755)
+    # The packages are installed: the bundle's own `make deps` needs not run here.
+    for tag, sub_src, want_full in (("solution", os.path.join(TOP, "solutions", "lab03-vmcs-setup"), True),
+                                    ("starter", os.path.join(TOP, "lab03-vmcs-setup"), False)):
+        sub = os.path.join(d, "submission-" + tag)
+        shutil.copytree(sub_src, sub)
+        res = os.path.join(d, "results-" + tag)
+        env = dict(os.environ, VMXLAB_AUTOGRADER_SOURCE=src, VMXLAB_AUTOGRADER_SUBMISSION=sub,
+                   VMXLAB_AUTOGRADER_RESULTS=res)
+        p = subprocess.run([os.path.join(src, "run_autograder")], capture_output=True, text=True,
+                           timeout=300, env=env, stdin=subprocess.DEVNULL)
+        if p.returncode != 0:
+            raise TestFailure("run_autograder (%s) exited %d:\n%s%s" % (tag, p.returncode, p.stdout, p.stderr))
+        with open(os.path.join(res, "results.json")) as f:
+            r = json.load(f)
+        if r.get("max_score") != 60 or not isinstance(r.get("score"), int):
+            raise TestFailure("%s: results.json score/max_score: %r/%r" % (tag, r.get("score"), r.get("max_score")))
+        if (r["score"] == 60) != want_full or (not want_full and r["score"] >= 60):
+            raise TestFailure("%s: scored %d/60" % (tag, r["score"]))
+        names = [t.get("name") for t in r.get("tests", [])]
+        if len(names) != 4 or any(set(t) != {"name", "score", "max_score", "output", "visibility"}
+                                  for t in r["tests"]):
+            raise TestFailure("%s: tests[] must hold the 4 checks with name, score, max_score, output, "
+                              "visibility: %r" % (tag, r.get("tests")))
+        if sum(t["score"] for t in r["tests"]) != r["score"]:
+            raise TestFailure("%s: the tests' scores do not add up to the score" % tag)
+        x = r.get("extra_data", {})
+        if not re.match(r"^[0-9a-f]{40}$", str(x.get("kit_commit"))) or not str(x.get("bochs_version")).startswith("2.7") \
+                or x.get("isolation") != "container":
+            raise TestFailure("%s: extra_data must record the kit's commit, Bochs' version and the "
+                              "container isolation: %r" % (tag, x))
+        if "the grading container (Gradescope)" not in r.get("output", ""):
+            raise TestFailure("%s: the output does not say how it was isolated: %r" % (tag, r.get("output")))
+
+
+def starters_keep():
+    sys.path.insert(0, os.path.join(TOP, "tools", "starters"))
+    import starters
+    return starters.HANDOUT_KEEP

@@ -112,6 +112,9 @@ def cmd_grade(a):
                            a.kit, say=lambda s: print(s, flush=True), lab=lab, isolation=a.isolation)
         score += r["score"]
         total += r["total"]
+        if a.gradescope:
+            os.makedirs(os.path.dirname(os.path.abspath(a.gradescope)), exist_ok=True)
+            shutil.copyfile(os.path.join(a.results, tag, "results.json"), a.gradescope)
         if a.keep:
             print("kept the kit copy: %s" % os.path.relpath(os.path.join(work, "kit")))
         else:
@@ -334,7 +337,8 @@ def cmd_class(a):
             w.writerow([s] + row + [sum(row)])
     json_path = os.path.join(a.out, "grades.json")
     with open(json_path, "w") as f:
-        json.dump({"labs": {n: {"total": l.total, "checks": [[c.name, c.points] for c in l.checks]}
+        json.dump({"kit": dict(gradelib.provenance(a.kit), isolation=a.isolation),
+                   "labs": {n: {"total": l.total, "checks": [[c.name, c.points] for c in l.checks]}
                             for n, l in zip(numbers, labs)},
                    "seconds": round(wall, 2), "jobs": jobs,
                    "students": {s: {"labs": results[s],
@@ -357,6 +361,8 @@ def main(argv=None):
     g.add_argument("--keep", action="store_true", help="keep the kit copy under build/grade/")
     g.add_argument("--work", default=os.path.join(TOP, "build", "grade"))
     g.add_argument("--results", default=os.path.join(TOP, "results", "grade"))
+    g.add_argument("--gradescope", metavar="PATH",
+                   help="also write Gradescope's results.json for the (one) lab graded to PATH")
     c = sub.add_parser("class")
     for parser in (g, c):
         iso = parser.add_mutually_exclusive_group()
@@ -388,6 +394,9 @@ def main(argv=None):
         return 2
     try:
         if a.cmd == "grade":
+            if a.gradescope and not a.lab:
+                print("grade: --gradescope needs --lab NN (one results.json per lab)", file=sys.stderr)
+                return 2
             if a.lab and a.lab not in gradelib.grader_numbers(a.kit):
                 print("grade: lab%s has no grader yet; graders: %s"
                       % (a.lab, " ".join(gradelib.grader_numbers(a.kit)) or "none"), file=sys.stderr)

@@ -822,4 +822,41 @@ def grade(number, source, work, results, kit=TOP, say=print, lab=None, template=
         say("every expectation, GOOD/MISSING/BAD: %s" % os.path.relpath(os.path.join(results, "report.txt")))
     with open(os.path.join(results, "result.json"), "w") as f:
         json.dump(result, f, indent=1)
+    with open(os.path.join(results, "results.json"), "w") as f:
+        json.dump(gradescope_results(result, "".join(report)), f, indent=1)
     return result
+
+
+def gradescope_results(result, report=""):
+    """RESULT (grade()'s dict) in the form Gradescope's autograder reads
+    (results.json): score, max_score, one test per check (name, score,
+    max_score, output, visibility), a top-level output, and extra_data with
+    what a regrade must reproduce (the kit's commit, Bochs' version)."""
+    per_check = {}
+    for block in report.split("== ")[1:]:
+        title, _, body = block.partition("\n")
+        per_check[re.sub(r" \(run [^)]*\)$", "", title.strip())] = body.strip()
+    tests = []
+    for c in result["checks"]:
+        lines = ["%s (%d/%d)" % (c.get("outcome", "FAIL"), c["points"], c["max"])]
+        for key in ("detail", "stopped", "note"):
+            if c.get(key):
+                lines.append(str(c[key]))
+        if per_check.get(c["name"]):
+            lines.append(per_check[c["name"]])
+        tests.append({"name": c["name"], "score": c["points"], "max_score": c["max"],
+                      "output": "\n".join(lines), "visibility": "visible"})
+    meta = {k: result.get(k) for k in ("lab", "isolation", "kit_commit", "kit_modified",
+                                       "bochs_version", "qemu_version")}
+    notes = ["lab%s, graded by vmxlab %s (Bochs %s), %s" % (
+        result.get("lab"), (result.get("kit_commit") or "?")[:12], result.get("bochs_version"),
+        ISOLATION.get(result.get("isolation"), result.get("isolation")))]
+    files = result.get("files", {})
+    for f in files.get("missing", []):
+        notes.append("%s is missing from the submission: the starter's version was used" % f)
+    for f, why in sorted(files.get("refused", {}).items()):
+        notes.append("%s refused: %s; the starter's version was used" % (f, why))
+    if result.get("build", {}).get("error"):
+        notes.append("build failed: %s" % result["build"]["error"])
+    return {"score": result["score"], "max_score": result["total"], "output": "\n".join(notes),
+            "visibility": "visible", "tests": tests, "extra_data": meta}
