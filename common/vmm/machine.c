@@ -73,6 +73,9 @@ const struct machine_entry *machine_find(vmx_u32 encoding)
 	return VMX_NULL;
 }
 
+/* A value for entry i that no other entry gets, and that the CPU stores
+ * unchanged: access-rights fields keep only their defined bits (a CPU may
+ * store them packed, SDM 24.4.1: "reserved bits" are not preserved). */
 static vmx_u64 cookie(unsigned i, const struct machine_entry *e)
 {
 	/* i + 1 added to every 16-bit quarter (no carries: i < 0x1000), so

@@ -1,13 +1,17 @@
 /*
  * vmm.h - the monitor pieces every bare-metal VMX lab shares (lab03, lab04,
- * lab05): entering a guest and coming back, naming what came back, the
- * machine[] table of VMCS components, and control words computed from the
- * capability MSRs.
+ * lab05 to come): entering a guest and coming back, naming what came back,
+ * the machine[] table of VMCS components and the read-back test of a loop
+ * over it, VMCS regions, and the names of control words, their bits and
+ * their capability MSRs. What lab03's students write (VMXON, control words
+ * computed from the capability MSRs, the machine[] loop) is not here: the
+ * kit's own versions are in answers/answers.h, for the labs after lab03.
  *
- * Runs in: 64-bit long mode, CPL 0, in VMX root operation (after VMXON),
- * linked with the runtime (common/include/rt.h). Intel SDM vol. 3C, classic
- * numbering: chapter 24 (the VMCS), 26 (VM entries), 27 (VM exits), 30 (VMX
- * instructions), appendix A (capability MSRs).
+ * Runs in: 64-bit long mode, CPL 0, linked with the runtime
+ * (common/include/rt.h); everything that executes a VMX instruction other
+ * than VMXON runs in VMX root operation (after VMXON). Intel SDM vol. 3C,
+ * classic numbering: chapter 24 (the VMCS), 26 (VM entries), 27 (VM
+ * exits), 30 (VMX instructions), appendix A (capability MSRs).
  *
  * The pieces, and the file each one lives in:
  *
@@ -53,7 +57,8 @@
  * RSP, RIP and RFLAGS into the VMCS (SDM 27.3); vmm_exit_entry saves the
  * rest here. The order is the x86 register number (RAX = 0 ... R15 = 15), so
  * an exit qualification naming "register n" (SDM 27.2.1, table "Exit
- * Qualification for Control-Register Accesses") reads gpr.reg[n]. reg[4] (RSP) is unused: the guest's RSP is GUEST_RSP.
+ * Qualification for Control-Register Accesses") reads gpr.reg[n]. reg[4]
+ * (RSP) is unused: the guest's RSP is GUEST_RSP.
  */
 struct vmm_gprs {
 	union {
@@ -199,9 +204,11 @@ static inline vmx_u32 vmm_error_unsupported_component(void)
  * What the CPU allows for one control word (SDM appendix A.3-A.5):
  * a bit set in allowed0 must be 1, a bit clear in allowed1 must be 0.
  * `msr` is the MSR the bounds came from: the TRUE_ one when IA32_VMX_BASIC
- * bit 55 (TRUE_CONTROLS) is set and the word has one, else the classic one.
- * `available` is 0 when the word does not exist on this CPU (PROC2 without
- * "activate secondary controls" allowed-1, PROC3 and EXIT2 likewise).
+ * bit 55 (TRUE_CONTROLS) is set and the word has one, else the classic one;
+ * `msr_value` is what RDMSR returned. `available` is 0 when the word does
+ * not exist on this CPU (PROC2 without "activate secondary controls"
+ * allowed-1, PROC3 and EXIT2 likewise). lab03's adjust_control fills one
+ * (vmxstep3.c); so does vmm_control_caps (answers/answers.h).
  */
 struct vmm_control_caps {
 	int available;
@@ -211,8 +218,8 @@ struct vmm_control_caps {
 	vmx_u64 allowed1;
 };
 
-/* Computing them (vmm_control_caps, vmm_control_adjust) is lab03's work:
- * the kit's own versions are in vmm/answers/answers.h. */
+/* Computing them (vmm_control_caps, vmm_control_adjust, vmm_control_print)
+ * is lab03's work: the kit's own versions are in vmm/answers/answers.h. */
 
 /* The name of a control word ("PIN") and of a bit in it ("HLT_EXITING", or
  * NULL), and of a capability MSR ("IA32_VMX_TRUE_PINBASED_CTLS", or "?"). */
@@ -264,24 +271,27 @@ const struct machine_entry *machine_find(vmx_u32 encoding);
 
 /*
  * The read-back test of a machine[] loop, on the current VMCS (use a
- * scratch VMCS: it overwrites everything). Puts a distinct cookie in the
- * variable of every component the CPU has, calls LOAD (the loop under
- * test, e.g. lab03's machine_load: it must VMWRITE every writable component
- * from its variable), then VMREADs each back and compares. Skips the
- * components the CPU lacks (their VMREAD fails: error 12) and the
- * read-only ones (VM-exit information: a loop never writes them). Prints
- * one line per skipped component:
+ * scratch VMCS: it overwrites everything). Skips the components the CPU
+ * lacks (their VMREAD fails: error 12) and the read-only ones (VM-exit
+ * information: a loop never writes them); puts a distinct cookie in the
+ * variable of every other component and 0 in the skipped ones, calls LOAD
+ * (the loop under test, e.g. lab03's machine_load or vmm_machine_load: it
+ * must VMWRITE every writable component from its variable and return 0),
+ * then VMREADs each tested component back (a 64-bit one also through its
+ * high-half encoding) and compares. Prints one line per skipped component:
  *   machine[] skip: NAME (error E)          VMREAD failed, VM-instruction error E
  *                                           (12: the CPU lacks the component)
  *   machine[] skip: NAME (VMfailInvalid)    VMREAD failed: no current VMCS
  *   machine[] skip: NAME (read-only)        VM-exit information
- * one `machine[] mismatch: NAME ...` line per mismatch, then two summaries:
+ * then whatever LOAD prints, then one line per mismatch:
+ *   machine[] mismatch: NAME wrote 0x... read 0x...
+ *   machine[] mismatch: NAME high half read 0x..., want 0x...
+ * then two summaries:
  *   machine[] skipped: U not supported by this CPU (VM-instruction error 12), R read-only (VM-exit information)
  *   machine[] read-back: N fields ok, M skipped, K mismatched
- * where M = U + R; or, when LOAD fails, one line
+ * where M = U + R. When LOAD returns non-zero, the one line after its own is
  *   machine[] read-back: the loop under test failed (returned S); nothing compared
- * Leaves every vmcs_vars variable 0. Returns the number of mismatches, or
- * -1 when LOAD failed.
+ * Leaves every vmcs_vars variable 0. Returns K, or -1 when LOAD failed.
  */
 int vmm_machine_readback(int (*load)(void));
 
@@ -290,7 +300,8 @@ int vmm_machine_readback(int (*load)(void));
 /* Entering VMX operation (VMXON) is lab03's work: the kit's own version,
  * vmm_vmxon, is in vmm/answers/answers.h. */
 
-/* A zeroed 4 KiB VMCS region with the revision id written, ready for VMCLEAR. */
+/* A zeroed 4 KiB VMCS region with the revision id written, ready for
+ * VMCLEAR (or, before VMXON, to serve as the VMXON region). */
 void *vmm_vmcs_alloc(void);
 
 /* VMCLEAR + VMPTRLD of `vmcs` (virtual = physical here). 0 or -1 (explained). */

@@ -1,10 +1,13 @@
 /*
- * vmxon.c - VMCS regions, and making a VMCS current; segments from the GDT.
+ * vmxon.c - VMCS regions (also the VMXON region, which has the same
+ * header), and making a VMCS current; segments from the GDT. The VMXON
+ * sequence itself is lab03's work (vmxdemo.c, vmx_enter); the kit's own
+ * version is common/vmm/answers/vmxon.c.
  *
- * Runs in: bare metal, 64-bit ring 0, in VMX root operation. SDM vol. 3C
- * (classic numbering) 24.2 (VMCS regions), 24.11.3 (VMCLEAR, VMPTRLD),
- * appendix A.1 (IA32_VMX_BASIC). The VMXON sequence itself is lab03's
- * work; the kit's own version is common/vmm/answers/vmxon.c.
+ * Runs in: bare metal, 64-bit ring 0: vmm_vmcs_alloc before or after VMXON
+ * (RDMSR only), vmm_vmcs_load in VMX root operation, vmm_segment_from_gdt
+ * anywhere. SDM vol. 3C (classic numbering) 24.2 (VMCS regions), 24.11.3
+ * (VMCLEAR, VMPTRLD), appendix A.1 (IA32_VMX_BASIC).
  */
 #include "vmm.h"
 

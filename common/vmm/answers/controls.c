@@ -4,7 +4,7 @@
  * the CPU cannot give stops the program with the bit's name, the word and
  * the MSR.
  *
- * ANSWERS lab03 (vmxstep3.c, adjust_control): lab04, lab05 and the kit's
+ * ANSWERS lab03 (vmxstep3.c, adjust_control): lab04 and the kit's
  * tests use this file; lab03's grading copy of the kit leaves it out, so
  * that a lab03 grade comes from the student's own adjust_control.
  *

@@ -2,7 +2,7 @@
  * answers/machine_load.c - the kit's own machine[] loop: VMWRITE every
  * writable component from its variable into the current VMCS.
  *
- * ANSWERS lab03 (vmxstep3.c, machine_load): lab04, lab05 and the kit's
+ * ANSWERS lab03 (vmxstep3.c, machine_load): lab04 and the kit's
  * tests use this file; lab03's grading copy of the kit leaves it out, so
  * that a lab03 grade comes from the student's own loop.
  *
@@ -39,7 +39,3 @@ int vmm_machine_load(void)
 	       written, absent);
 	return 0;
 }
-
-/* A value for entry i that no other entry gets, and that the CPU stores
- * unchanged: access-rights fields keep only their defined bits (a CPU may
- * store them packed, SDM 24.4.1: "reserved bits" are not preserved). */

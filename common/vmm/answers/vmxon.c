@@ -1,7 +1,7 @@
 /*
  * answers/vmxon.c - the kit's own VMXON sequence: entering VMX operation.
  *
- * ANSWERS lab03 (vmxdemo.c, vmx_enter): lab04, lab05 and the kit's tests
+ * ANSWERS lab03 (vmxdemo.c, vmx_enter): lab04 and the kit's tests
  * use this file; lab03's grading copy of the kit leaves it out, so that a
  * lab03 grade comes from the student's own VMXON sequence.
  *

@@ -1,10 +1,12 @@
 /*
- * vmm_test.c - a test payload for the monitor pieces of common/vmm/ as
- * lab04 and lab05 use them: vmm_vmxon, vmm_vmcs_alloc/load, the read-back
- * self-test, vmm_control_adjust (including its refusal), vmm_machine_load,
- * and above all the exit stub: every general register must survive a VM
- * exit (saved into struct vmm_gprs) and a VM entry (loaded from it); the
- * loop is vmm_run_to_exit with the exit counts, as the labs use them.
+ * vmm_test.c - a test payload for the monitor pieces of common/vmm/ and the
+ * kit's answers to lab03 (common/vmm/answers/) as lab04 uses them:
+ * vmm_vmxon, vmm_vmcs_alloc/load, vmm_machine_readback with
+ * vmm_machine_load as the loop under test, vmm_control_adjust (including
+ * its refusal), vmm_machine_load, and above all the exit stub: every
+ * general register must survive a VM exit (saved into struct vmm_gprs) and
+ * a VM entry (loaded from it); the loop is vmm_run_to_exit with the exit
+ * counts, as the labs use them.
  *
  * Runs in: bare metal, 64-bit ring 0 (built by lab03-vmcs-setup/lab.mk as
  * build/vmm/vmm-test.img; run by tests/test_lab03.py). Not student code.
