@@ -844,3 +844,24 @@ def starters_keep():
     sys.path.insert(0, os.path.join(TOP, "tools", "starters"))
     import starters
     return starters.HANDOUT_KEEP
+
+
+@test("grading: no sandbox on this machine: grading stops saying how to allow it; UNSANDBOXED=1 grades and says so")
+def _():
+    d = scratch("no-sandbox")
+    env = dict(os.environ, VMXLAB_BWRAP=os.path.join(d, "no-bwrap-here"))
+    args = [sys.executable, DRIVER, "grade", "--lab", "03", "--solution",
+            "--work", os.path.join(d, "work"), "--results", os.path.join(d, "results")]
+    rc, out = sh(args, env=env, timeout=300)
+    if rc != 2 or not re.search(r"cannot make one: .*no-bwrap-here is not installed\. To allow it: install "
+                                r"bubblewrap .*UNSANDBOXED=1", out):
+        raise TestFailure("without bubblewrap: exit %d, want 2 and the way out:\n%s" % (rc, out))
+    if re.search(r"^Score:", out, re.M):
+        raise TestFailure("graded without a sandbox, silently:\n%s" % out)
+    rc, out = sh(args + ["--unsandboxed"], env=env, timeout=300)
+    if rc != 0 or not re.search(r"^note: UNSANDBOXED \(UNSANDBOXED=1\)", out, re.M):
+        raise TestFailure("UNSANDBOXED=1: exit %d, want full marks and the note:\n%s" % (rc, out))
+    with open(os.path.join(d, "results", "lab03", "results.json")) as f:
+        r = json.load(f)
+    if r["extra_data"]["isolation"] != "none" or "UNSANDBOXED" not in r["output"]:
+        raise TestFailure("results.json does not say it ran unsandboxed: %r" % r["output"])

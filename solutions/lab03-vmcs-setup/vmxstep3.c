@@ -75,27 +75,29 @@ static int adjust_control(unsigned word, vmx_u64 required, vmx_u64 optional, vmx
 	 * forbids (vmm_control_bit_name() names it) and return -1, or compute a
 	 * value with allowed0 <= value <= allowed1. */
 	/* BEGIN SOLUTION */
-	vmx_u64 missing;
+	int use_true = w->true_msr &&
+		       VMX_MSR_FIELD_GET(rdmsr(IA32_VMX_BASIC), IA32_VMX_BASIC_TRUE_CONTROLS);
+	vmx_u32 msr = use_true ? w->true_msr : w->msr;
+	vmx_u64 cap = rdmsr(msr);
+	vmx_u64 must_be_1 = (vmx_u32)cap, may_be_1 = cap >> 32;
+	vmx_u64 refused = required & ~may_be_1;
 	unsigned bit;
 
-	caps->msr = w->msr;
-	if (w->true_msr && VMX_MSR_FIELD_GET(rdmsr(IA32_VMX_BASIC), IA32_VMX_BASIC_TRUE_CONTROLS))
-		caps->msr = w->true_msr;
-	caps->msr_value = rdmsr(caps->msr);
-	caps->allowed0 = caps->msr_value & 0xFFFFFFFFull;
-	caps->allowed1 = caps->msr_value >> 32;
-	missing = required & ~caps->allowed1;
-	for (bit = 0; bit < 32; bit++) {
+	caps->msr = msr;
+	caps->msr_value = cap;
+	caps->allowed0 = must_be_1;
+	caps->allowed1 = may_be_1;
+	for (bit = 0; refused >> bit; bit++) {
 		const char *name = vmm_control_bit_name(word, bit);
 
-		if (missing & (1ull << bit))
+		if ((refused >> bit) & 1)
 			printf("control %s: required bit %u %s is not allowed by %s = 0x%016llx (allowed-1 0x%08llx)\n",
-			       w->name, bit, name ? name : "(unnamed)", vmm_msr_name(caps->msr),
-			       (unsigned long long)caps->msr_value, (unsigned long long)caps->allowed1);
+			       w->name, bit, name ? name : "(unnamed)", vmm_msr_name(msr),
+			       (unsigned long long)cap, (unsigned long long)may_be_1);
 	}
-	if (missing)
+	if (refused)
 		return -1;
-	*value = (required | optional | caps->allowed0) & caps->allowed1;
+	*value = (required | optional | must_be_1) & may_be_1;
 	return 0;
 	/* STARTER: (void)w; */
 	/* STARTER: caps->msr = 0; caps->msr_value = caps->allowed0 = caps->allowed1 = 0; */

@@ -110,8 +110,14 @@ def check():
         raise SandboxUnavailable(HOW_TO_ALLOW % _checked)
 
 
+def bwrap():
+    """The bubblewrap executable: $VMXLAB_BWRAP (a test names a missing one
+    to see grading refuse), else bwrap on the PATH."""
+    return os.environ.get("VMXLAB_BWRAP") or "bwrap"
+
+
 def _probe():
-    for tool in ("bwrap", "prlimit", "setpriv"):
+    for tool in (bwrap(), "prlimit", "setpriv"):
         if not shutil.which(tool):
             return "%s is not installed" % tool
     if os.geteuid() != 0:
@@ -216,7 +222,7 @@ class Sandbox:
         if os.geteuid() == 0:
             pre += ["setpriv", "--reuid=%d" % UID, "--regid=%d" % GID, "--clear-groups",
                     "--inh-caps=-all", "--"]
-        box = ["bwrap", "--unshare-all", "--die-with-parent", "--clearenv",
+        box = [bwrap(), "--unshare-all", "--die-with-parent", "--clearenv",
                "--ro-bind", "/usr", "/usr"]
         for target, link in USR_LINKS:
             if os.path.lexists(link):
