@@ -60,8 +60,10 @@ $(BM_RT_DIR)/%.o: common/%.asm
 
 -include $(BM_RT_OBJS:.o=.d)
 
-# setup.asm takes the CR0/CR4/EFER bit names from the fact lists (mk/facts.mk).
-$(BM_RT_DIR)/boot/setup.o: $(BUILD)/gen/cpu_bits.inc
+# setup.asm takes the CR0/CR4/EFER bit names, the UART and the exit ports
+# from the fact lists (mk/facts.mk).
+BM_SETUP_GEN := $(addprefix $(BUILD)/gen/,cpu_bits.inc uart.inc emu_exit.inc)
+$(BM_RT_DIR)/boot/setup.o: $(BM_SETUP_GEN)
 
 # bm_objs(SRCDIR,SOURCES,OBJDIR): object file names for sources.
 bm_objs = $(patsubst %,$(3)/%.o,$(basename $(2)))
@@ -132,7 +134,7 @@ $(eval $(call baremetal_payload,vmxops,tests/payloads,vmxops.c,$(BUILD)/boot/tes
 # A payload whose setup faults on purpose in 32-bit protected mode (the
 # 32-bit IDT of setup.asm must report it): setup assembled with
 # -DBOOT_SELFTEST_FAULT32, the rest of the runtime as usual.
-$(BUILD)/boot/tests/setupfault/setup.o: common/boot/setup.asm $(BUILD)/gen/cpu_bits.inc
+$(BUILD)/boot/tests/setupfault/setup.o: common/boot/setup.asm $(BM_SETUP_GEN)
 	@mkdir -p $(@D)
 	$(BM_NASM) $(BM_NASMFLAGS) -DBOOT_SELFTEST_FAULT32 $< -o $@
 setupfault_RT_OBJS := $(BUILD)/boot/tests/setupfault/setup.o \

@@ -84,9 +84,9 @@ $(MINI_STAMP): | $(MINI_SRC)/Makefile
 	@touch $@
 
 # --- Initramfs helper ------------------------------------------------------------
-$(POWEROFF): common/kernel/vmxlab-poweroff.c
+$(POWEROFF): common/kernel/vmxlab-poweroff.c common/include/platform/emu_exit.h common/platform/emu_exit.def
 	@mkdir -p $(@D)
-	$(CC) -static -Os -Wall -Wextra -o $@ $<
+	$(CC) -static -Os -Wall -Wextra -Icommon/include -o $@ $<
 
 # --- Module builds -------------------------------------------------------------
 # $(call kmod_build,KERNEL,SRCDIR,OUTDIR,MODULE): the recipe lines that copy

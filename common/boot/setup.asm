@@ -92,25 +92,15 @@ BIOS_A20_ENABLE     equ 0x2401          ; int 15h AX=2401h: enable A20 gate
 A20_TEST_LOW        equ 0x000500        ; these two alias when A20 is off
 A20_TEST_HIGH       equ 0x100500
 A20_TEST_VALUE      equ 0x0A20A20A
-COM1                equ 0x3F8
-UART_DLL            equ 0               ; with LCR.DLAB = 1
-UART_DLM            equ 1               ; with LCR.DLAB = 1
-UART_IER            equ 1
-UART_FCR            equ 2
-UART_LCR            equ 3
-UART_MCR            equ 4
-UART_LSR            equ 5
-UART_LCR_DLAB       equ 0x80
-UART_LCR_8N1        equ 0x03
-UART_FCR_ENABLE_CLEAR equ 0x07          ; FIFOs on, both cleared
-UART_MCR_DTR_RTS_OUT2 equ 0x0B
-UART_LSR_THRE       equ 0x20            ; room for a byte
-UART_LSR_TEMT       equ 0x40            ; everything sent
-UART_DIVISOR_115200 equ 1
-PORT_QEMU_EXIT      equ 0xF4            ; QEMU -device isa-debug-exit
-PORT_BOCHS_SHUTDOWN equ 0x8900          ; Bochs: write "Shutdown" to quit
-EXIT_BOOT_FAILURE   equ 0x7F
+EXIT_BOOT_FAILURE   equ 0x7F            ; the byte for QEMU's exit port
 REAL_MODE_STACK     equ 0x7C00          ; grows down below the boot sector
+
+; The UART at COM1 (COM1_BASE, UART_LSR, UART_LSR_THRE, ...) and the ports
+; that end an emulator run (PORT_QEMU_EXIT, PORT_BOCHS_SHUTDOWN,
+; BOCHS_SHUTDOWN_TEXT): the platform lists common/platform/uart.def and
+; emu_exit.def, expanded by mk/facts.mk into build/gen/.
+%include "uart.inc"
+%include "emu_exit.inc"
 
 ; Provided by payload.ld (absolute symbols)
 extern BOOT_HIGH_PHYS, BOOT_HIGH_PML4_INDEX, BOOT_HIGH_PDPT_INDEX
@@ -301,25 +291,25 @@ boot_fail:
 ; same again; Bochs' reset default is 5-bit words).
 ; IN: nothing.  OUT: nothing.  Clobbers: EAX, EDX.
 serial32_init:
-        mov     dx, COM1 + UART_IER
+        mov     dx, COM1_BASE + UART_IER
         xor     al, al
         out     dx, al                  ; no UART interrupts
-        mov     dx, COM1 + UART_LCR
+        mov     dx, COM1_BASE + UART_LCR
         mov     al, UART_LCR_DLAB
         out     dx, al
-        mov     dx, COM1 + UART_DLL
-        mov     al, UART_DIVISOR_115200
+        mov     dx, COM1_BASE + UART_DLL
+        mov     al, UART_DIVISOR_115200 & 0xFF
         out     dx, al
-        mov     dx, COM1 + UART_DLM
-        xor     al, al
+        mov     dx, COM1_BASE + UART_DLM
+        mov     al, UART_DIVISOR_115200 >> 8
         out     dx, al
-        mov     dx, COM1 + UART_LCR
+        mov     dx, COM1_BASE + UART_LCR
         mov     al, UART_LCR_8N1
         out     dx, al
-        mov     dx, COM1 + UART_FCR
+        mov     dx, COM1_BASE + UART_FCR
         mov     al, UART_FCR_ENABLE_CLEAR
         out     dx, al
-        mov     dx, COM1 + UART_MCR
+        mov     dx, COM1_BASE + UART_MCR
         mov     al, UART_MCR_DTR_RTS_OUT2
         out     dx, al
         ret
@@ -328,12 +318,12 @@ serial32_init:
 ; IN: AL = byte.  OUT: nothing.  Clobbers: EDX.
 serial32_putc:
         push    eax
-        mov     dx, COM1 + UART_LSR
+        mov     dx, COM1_BASE + UART_LSR
 .wait:  in      al, dx
         test    al, UART_LSR_THRE
         jz      .wait
         pop     eax
-        mov     dx, COM1
+        mov     dx, COM1_BASE + UART_THR
         out     dx, al
         ret
 
@@ -369,7 +359,7 @@ serial32_hex32:
 ; emu_exit32: end the emulator run (QEMU isa-debug-exit, then Bochs), else halt.
 ; IN: nothing.  OUT: does not return.  (The C twin is emu_exit(), start.c.)
 emu_exit32:
-        mov     dx, COM1 + UART_LSR     ; let the last byte leave the UART first:
+        mov     dx, COM1_BASE + UART_LSR ; let the last byte leave the UART first:
 .drain: in      al, dx                  ; Bochs drops what is still in it
         test    al, UART_LSR_TEMT
         jz      .drain
@@ -525,7 +515,7 @@ msg_fault32_where:  db " in boot setup (32-bit protected mode)", 0
 msg_fault32_error:  db " error=", 0
 msg_fault32_eip:    db " eip=", 0
 msg_newline:        db 10, 0
-msg_shutdown:       db "Shutdown", 0
+msg_shutdown:       db BOCHS_SHUTDOWN_TEXT, 0
 
 ; ===========================================================================
 ; Page tables and stacks: .bss of the payload region (zeroed in step 4).

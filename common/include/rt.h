@@ -56,11 +56,11 @@ void rt_putc_serial(char c, void *ctx); /* an rt_putc_fn that prints on COM1 */
 /* --- Ending the run (common/rt/start.c) ----------------------------------- */
 
 /*
- * Wait until COM1 has sent everything, then end the emulator run: QEMU's
- * isa-debug-exit (port 0xf4: QEMU exits with status code * 2 + 1), then
- * Bochs' port 0x8900 "Shutdown" (Bochs exits with 1 whatever the code),
- * then halt forever.  The exit status says nothing about pass/fail: the
- * serial output does.
+ * Wait until COM1 has sent everything, then end the emulator run: `code` to
+ * QEMU's isa-debug-exit port (QEMU exits with status code * 2 + 1), then
+ * "Shutdown" to Bochs' shutdown port (Bochs exits with 1 whatever the code),
+ * then halt forever (the ports: common/platform/emu_exit.def).  The exit
+ * status says nothing about pass/fail: the serial output does.
  */
 __attribute__((noreturn)) void emu_exit(int code);
 

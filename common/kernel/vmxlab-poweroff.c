@@ -11,11 +11,14 @@
  * after `cat` can cut the serial output: the bytes may still sit in the tty
  * buffer or the UART's FIFO. So, in order:
  *   1. tcdrain(): wait until the serial driver reports the transmitter empty;
- *   2. Bochs: the bytes "Shutdown" written to port 0x8900 end the simulation;
- *   3. QEMU: any byte written to the isa-debug-exit device (tests/lib/emu.py
- *      puts it at port 0xf4) ends it;
+ *   2. Bochs: the bytes BOCHS_SHUTDOWN_TEXT written to PORT_BOCHS_SHUTDOWN
+ *      end the simulation;
+ *   3. QEMU: any byte written to PORT_QEMU_EXIT (the isa-debug-exit device,
+ *      placed there by tests/lib/emu.py) ends it;
  *   4. otherwise ask the kernel to power off (ACPI, Debian's kernel).
- * Writing to a port that nothing decodes is harmless on both emulators.
+ * Writing to a port that nothing decodes is harmless on both emulators. The
+ * ports and the text are the platform list common/platform/emu_exit.def
+ * (mk/kernel.mk compiles this file with -I common/include).
  */
 #include <stdio.h>
 #include <sys/io.h>
@@ -23,8 +26,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#define BOCHS_SHUTDOWN_PORT 0x8900	/* Bochs' "shutdown" port */
-#define QEMU_DEBUG_EXIT_PORT 0xf4	/* isa-debug-exit, as tests/lib/emu.py sets it */
+#include "platform/emu_exit.h"
 
 int main(void)
 {
@@ -37,9 +39,9 @@ int main(void)
 
 	/* iopl(3) lets this process use IN/OUT on every port (ioperm stops at 0x3ff). */
 	if (iopl(3) == 0) {
-		for (p = "Shutdown"; *p; p++)
-			outb(*p, BOCHS_SHUTDOWN_PORT);
-		outb(0, QEMU_DEBUG_EXIT_PORT);
+		for (p = BOCHS_SHUTDOWN_TEXT; *p; p++)
+			outb(*p, PORT_BOCHS_SHUTDOWN);
+		outb(0, PORT_QEMU_EXIT);
 	} else {
 		perror("vmxlab-poweroff: iopl");
 	}

@@ -6,11 +6,7 @@
  */
 #include "rt.h"
 #include "rt_internal.h"
-
-enum {
-	PORT_QEMU_EXIT = 0xF4,        /* QEMU -device isa-debug-exit,iobase=0xf4 */
-	PORT_BOCHS_SHUTDOWN = 0x8900, /* Bochs: the bytes "Shutdown" end the run */
-};
+#include "platform/emu_exit.h"  /* the ports, from common/platform/emu_exit.def */
 
 __attribute__((noreturn)) void rt_start(void)
 {
@@ -25,7 +21,7 @@ __attribute__((noreturn)) void emu_exit(int code)
 {
 	serial_flush();
 	outb(PORT_QEMU_EXIT, (uint8_t)code);
-	for (const char *p = "Shutdown"; *p; p++)
+	for (const char *p = BOCHS_SHUTDOWN_TEXT; *p; p++)
 		outb(PORT_BOCHS_SHUTDOWN, (uint8_t)*p);
 	for (;;) {
 		cpu_cli();

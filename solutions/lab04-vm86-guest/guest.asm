@@ -43,10 +43,11 @@ bits 16
 
 ; --- Named constants ---------------------------------------------------------
 
-COM1                equ 0x3F8           ; first serial port (8250/16550 UART)
-UART_THR            equ 0               ; transmit holding register (write)
-UART_LSR            equ 5               ; line status register (read)
-UART_LSR_THRE       equ 0x20            ; THR empty: room for one more byte
+; The serial port (a 16550 UART): COM1_BASE, UART_THR (transmit holding
+; register, write), UART_LSR (line status register, read) and UART_LSR_THRE
+; (THR empty: room for one more byte) come from the kit's platform list
+; common/platform/uart.def, expanded by make into build/gen/uart.inc.
+%include "uart.inc"
 BDA_SEGMENT         equ 0x0040          ; BIOS data area, as a real-mode segment
 BDA_TIMER_TICKS     equ 0x006C          ; dword: timer ticks since midnight (18.2 Hz)
 
@@ -101,7 +102,7 @@ guest_entry:
         rdtsc
         mov     ebx, eax                ; start (low 32 bits are enough)
         mov     ecx, ebp
-        mov     dx, COM1 + UART_LSR
+        mov     dx, COM1_BASE + UART_LSR
 .burst: in      al, dx
         dec     ecx
         jnz     .burst
@@ -130,12 +131,12 @@ guest_final_hlt:
 ; IN: AL = byte.  OUT: nothing.  Clobbers: DX.
 putc:
         push    ax
-        mov     dx, COM1 + UART_LSR
+        mov     dx, COM1_BASE + UART_LSR
 .wait:  in      al, dx
         test    al, UART_LSR_THRE
         jz      .wait
         pop     ax
-        mov     dx, COM1 + UART_THR
+        mov     dx, COM1_BASE + UART_THR
         out     dx, al
         ret
 

@@ -19,6 +19,7 @@
 #include "vmm/answers/answers.h"  /* the kit's VMXON, controls and machine[] loop (lab03's work) */
 #include "vmx/layouts.h"    /* VMX_IO_QUAL_*, VMX_INTR_INFO_EXIT_*, VMX_SEG_AR_* bit layouts */
 #include "vmx/values.h"     /* VMX_INTR_TYPE_*, VMX_SEG_TYPE_*, VMX_V86_SEGMENT_* values */
+#include "platform/uart.h"  /* COM1_BASE, UART_THR, UART_LSR, ... (the UART the guest writes) */
 
 /* --- Parameters (params.c) -------------------------------------------------- */
 
@@ -110,13 +111,9 @@ void lab04_params_print(void);
 #define IO_PORTS            65536u
 #define TSS32_WITH_IOMAP    (TSS32_SIZE + IO_PORTS / 8 + 1)
 
-/* COM1, the UART the guest writes (8250/16550 registers). */
-#define COM1_BASE           0x3F8u
-#define COM1_PORTS          8u
-#define UART_THR            0u          /* transmit holding register (write) */
-#define UART_LSR            5u          /* line status register (read) */
-#define UART_LSR_THRE       0x20u       /* transmit holding register empty */
-#define UART_LSR_TEMT       0x40u       /* transmitter empty */
+/* COM1, the UART the guest writes: COM1_BASE, COM1_PORTS, UART_THR,
+ * UART_LSR, UART_LSR_THRE, UART_LSR_TEMT, ... come from platform/uart.h
+ * (the platform list common/platform/uart.def), included above. */
 
 /* What vm86_guest_build() set up, for the guest state and the host. */
 struct vm86_layout {

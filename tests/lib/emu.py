@@ -69,6 +69,11 @@ DEFAULT_TICKS = 1_500_000_000   # about 25 s of wall time: Bochs runs ~60 M inst
 # 60 M; lab03 0.46 s vs 1.14 s.
 DEFAULT_IPS = 10_000_000
 SERIAL_CAP = 1 << 20            # bytes of COM1 output kept before a run is stopped
+# The port of QEMU's isa-debug-exit device, where the guest writes to end the
+# run: the platform list common/platform/emu_exit.def (C and NASM use it too).
+with open(os.path.join(TOP, "common", "platform", "emu_exit.def")) as _f:
+    PORT_QEMU_EXIT = int(re.search(r"^PLATFORM_CONST\(PORT_QEMU_EXIT,\s*(\w+)",
+                                   _f.read(), re.M).group(1), 0)
 # The line both the bare-metal runtime (common/rt/start.c) and the kernel
 # labs' /init (common/kernel/init) print last: a run that printed it is over.
 CLOSING_LINE = "vmxlab: done"
@@ -623,8 +628,9 @@ def run_qemu(name, floppy=None, kernel=None, initrd=None, append=None, timeout=3
              closing=CLOSING_LINE, emulator=None, sandbox=None):
     """Boot a floppy image, or a kernel + initrd, in QEMU (TCG unless kvm) headless.
 
-    The guest ends the run through the isa-debug-exit device at port 0xf4
-    (QEMU exits with status (value << 1) | 1). COM1 goes to serial.txt.
+    The guest ends the run through the isa-debug-exit device at port
+    PORT_QEMU_EXIT (QEMU exits with status (value << 1) | 1). COM1 goes to
+    serial.txt.
     Raises EmulatorCrashed like run_bochs; EMULATOR replaces qemu_binary().
     """
     qemu = _need_binary(emulator or qemu_binary(), "qemu-system-x86_64")
@@ -634,7 +640,7 @@ def run_qemu(name, floppy=None, kernel=None, initrd=None, append=None, timeout=3
     try:
         cmd = [qemu, "-m", memory, "-display", "none", "-monitor", "none",
                "-serial", "file:serial.txt", "-nic", "none", "-no-reboot",
-               "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+               "-device", "isa-debug-exit,iobase=%#x,iosize=0x04" % PORT_QEMU_EXIT]
         cmd += ["-accel", "kvm", "-cpu", "host"] if kvm else ["-accel", "tcg", "-cpu", cpu]
         if floppy:
             shutil.copyfile(floppy, os.path.join(d, "disk.img"))
