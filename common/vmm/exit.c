@@ -13,7 +13,7 @@
 
 int vmm_run(struct vmm_gprs *gprs, int launched)
 {
-	switch (vmm_enter(gprs, launched, VMCS_HOST_RSP)) {
+	switch (vmm_enter(gprs, launched)) {
 	case VMM_ENTER_EXITED:
 		return VMX_SUCCEED;
 	case VMM_ENTER_FAIL_INVALID:

@@ -83,7 +83,7 @@ enum {
 };
 
 /* The assembly: see vmm_entry.asm for the stack picture. */
-int vmm_enter(struct vmm_gprs *gprs, int resume, unsigned long host_rsp_field);
+int vmm_enter(struct vmm_gprs *gprs, int resume);
 void vmm_exit_entry(void);
 
 /*

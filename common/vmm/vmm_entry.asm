@@ -10,7 +10,7 @@
 ; stack and save every register first", so this file does two things:
 ;
 ;   vmm_enter        saves the host's callee-saved registers on its stack,
-;                    writes HOST_RSP = that stack position, loads the guest's
+;                    VMWRITEs HOST_RSP = that stack position, loads the guest's
 ;                    registers from a struct vmm_gprs and executes VMLAUNCH or
 ;                    VMRESUME. If the instruction fails it returns at once.
 ;   vmm_exit_entry   HOST_RIP. Stores the guest's registers into the same
@@ -36,6 +36,11 @@
 bits 64
 default rel
 
+; VMCS_HOST_RSP, the encoding VMWRITE needs: from the field list
+; common/vmx/vmcs_fields.def, which mk/facts.mk expands into
+; build/gen/vmx_fields.inc (`%define VMCS_<FIELD> encoding`, the C names).
+%include "vmx_fields.inc"
+
 GPR_RAX         equ 0 * 8
 GPR_RCX         equ 1 * 8
 GPR_RDX         equ 2 * 8
@@ -59,11 +64,9 @@ ENTER_FAIL_VALID    equ 2               ; VMfailValid: ZF = 1 (error in the VMCS
 
 section .text
 
-; int vmm_enter(struct vmm_gprs *gprs, int resume, unsigned long host_rsp_field)
+; int vmm_enter(struct vmm_gprs *gprs, int resume)
 ; IN:  RDI = guest registers to load (and to fill on the VM exit)
 ;      ESI = 0: VMLAUNCH (VMCS launch state "clear"), else VMRESUME
-;      RDX = the encoding of HOST_RSP (from common/vmx/vmcs_fields.def, passed
-;            in by the C caller so that no encoding is typed here)
 ; OUT: EAX = ENTER_EXITED after a VM exit (the guest's registers are in *gprs),
 ;            ENTER_FAIL_INVALID or ENTER_FAIL_VALID if the instruction failed
 ;            (then the guest never ran and *gprs is unchanged)
@@ -78,7 +81,8 @@ vmm_enter:
         push    r15
         push    rdi                     ; the struct vmm_gprs, found again at [HOST_RSP]
 
-        vmwrite rdx, rsp                ; HOST_RSP = this very stack position
+        mov     eax, VMCS_HOST_RSP
+        vmwrite rax, rsp                ; HOST_RSP = this very stack position
         jbe     .host_rsp_failed        ; CF or ZF set: VMfailInvalid/VMfailValid
 
         test    esi, esi                ; ZF = 1 means VMLAUNCH; the MOVs below keep flags
@@ -131,6 +135,7 @@ vmm_enter:
 ; OUT: returns from vmm_enter with EAX = ENTER_EXITED
 ; Clobbers: as vmm_enter
 global vmm_exit_entry
+; slide: exit-entry
 vmm_exit_entry:
         push    rdi                     ; free one register: the guest's RDI
         mov     rdi, [rsp + 8]          ; the struct vmm_gprs
@@ -153,5 +158,6 @@ vmm_exit_entry:
         cld                             ; the C ABI expects DF = 0 (the exit cleared it anyway)
         mov     eax, ENTER_EXITED
         jmp     vmm_enter.restore       ; the one epilogue: returns to vmm_enter's caller
+; end slide
 
 section .note.GNU-stack noalloc noexec nowrite progbits
