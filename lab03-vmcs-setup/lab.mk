@@ -24,7 +24,7 @@ LAB03_SOL_DIR := solutions/lab03-vmcs-setup
 LAB03_PARTS := vmxstep1.c vmxstep2.c vmxstep3.c vmxdemo.c
 LAB03_VMM := common/vmm/vmm_entry.asm common/vmm/exit.c common/vmm/controls.c \
 	common/vmm/machine.c common/vmm/vmxon.c
-LAB03_VMCHECK := $(wildcard common/vmcheck/vmcheck.c)
+LAB03_VMCHECK := $(sort $(wildcard common/vmcheck/*.c))
 LAB03_CFLAGS := -Icommon $(if $(LAB03_VMCHECK),-DLAB03_HAVE_VMCHECK)
 
 # lab03_image(NAME, LABDIR, OUTDIR, EXTRA_CFLAGS)

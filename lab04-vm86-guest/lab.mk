@@ -25,8 +25,8 @@ LAB04_SOLUTION_DIR := solutions/lab04-vm86-guest
 LAB04_FILES := guest.asm vm86_guest.c vm86_io.c vm86demo.c params.c
 # common/vmm/answers/: the kit's VMXON, controls and machine[] loop (lab03's
 # work), so lab04 runs whatever a student's lab03 does.
-LAB04_SHARED := $(sort $(wildcard common/vmm/*.c common/vmm/*.asm common/vmm/answers/*.c)) \
-	common/vmcheck/vmcheck.c
+LAB04_SHARED := $(sort $(wildcard common/vmm/*.c common/vmm/*.asm common/vmm/answers/*.c \
+	common/vmcheck/*.c))
 LAB04_CFLAGS := -Icommon
 
 # The starter (your lab folder + lab03's folder) and the solution.  Each is

@@ -51,10 +51,11 @@ enum vmcheck_outcome {
 	VMCHECK_EXIT_MSR_LOADING,
 };
 
-struct vmcheck_state;           /* the snapshot a rule looks at (vmcheck.c) */
+struct vmcheck_state;           /* the snapshot a rule looks at (rules.h) */
 struct vmcheck_finding;         /* what a broken rule reports (below) */
 
-/* One rule of the SDM: one table entry in vmcheck.c. */
+/* One rule of the SDM, defined next to its check in the file of its SDM
+ * section (VMCHECK_RULE, rules.h; vmcheck.c lists the files). */
 struct vmcheck_rule {
 	const char *id;                 /* upper snake case, e.g. HOST_CS_NULL */
 	const char *section;            /* SDM vol. 3C section, e.g. "26.2.3" */
@@ -90,9 +91,6 @@ struct vmcheck_expectation {
  */
 int vmcheck_current_vmcs(void);
 
-/* The same, without printing (for programs that print their own way). */
-int vmcheck_current_vmcs_quiet(void);
-
 /* The i-th violation of the last check (0 <= i < N), or 0 past the end. */
 const struct vmcheck_finding *vmcheck_violation(int i);
 
@@ -107,8 +105,8 @@ void vmcheck_expected_outcome(struct vmcheck_expectation *out);
  * qualification 0x0` / `<prefix>launched` for an expectation. */
 void vmcheck_print_expectation(const char *prefix, const struct vmcheck_expectation *e);
 
-/* The rule table (for listings and tests): vmcheck_rules[0..vmcheck_rule_count-1]. */
-extern const struct vmcheck_rule vmcheck_rules[];
-extern const int vmcheck_rule_count;
+/* Every rule, for listings: the i-th in the order they run (0 <= i), or 0
+ * past the last one. */
+const struct vmcheck_rule *vmcheck_rule(int i);
 
 #endif

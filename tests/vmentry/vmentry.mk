@@ -10,7 +10,7 @@
 VMENTRY_VMM := common/vmm/vmm_entry.asm common/vmm/exit.c common/vmm/controls.c \
 	common/vmm/machine.c common/vmm/vmxon.c $(sort $(wildcard common/vmm/answers/*.c))
 VMENTRY_SOURCES := tests/vmentry/vmentry.c tests/vmentry/cases.c tests/vmentry/guest.asm \
-	common/vmcheck/vmcheck.c $(VMENTRY_VMM)
+	$(sort $(wildcard common/vmcheck/*.c)) $(VMENTRY_VMM)
 
 $(eval $(call baremetal_payload,vmentry,.,$(VMENTRY_SOURCES),$(BUILD)/vmentry,,-Icommon))
 
