@@ -13,10 +13,10 @@
 #           linux-source package version changes (the stamp's name holds both).
 #
 # Module builds copy a lab folder (or its solution) to
-# build/kernel/mod/<kernel>/<lab|sol>/labNN-name/ next to a symlink to common/,
-# so the Kbuild's `-I$(src)/../common/include` finds the shared headers and the
-# source folders stay free of build output. Each lab's lab.mk calls the
-# kernel_lab template below for its make targets.
+# build/kernel/mod/<kernel>/<lab|sol>/labNN-name/, so the source folders stay
+# free of build output, and pass KIT_ROOT (this folder) so the Kbuild's
+# `-I$(KIT_ROOT)/common/include` finds the shared headers from the copy too.
+# Each lab's lab.mk calls the kernel_lab template below for its make targets.
 
 KERNEL_BUILD := $(BUILD)/kernel
 KERNEL_FRAGMENT := common/kernel/minimal.config
@@ -97,10 +97,9 @@ KMOD_KDIR_mini = $(abspath $(MINI_OBJ))
 
 define kmod_build
 	@rm -rf $(3) && mkdir -p $(3)
-	@ln -sfn $(abspath common) $(dir $(3))common
 	@cp $(2)/Kbuild $(wildcard $(2)/*.c $(2)/*.h) $(3)/
 	@echo "kbuild: $(4).ko from $(2)/ against the $(1) kernel"
-	@$(MAKE) --no-print-directory -C $$(KMOD_KDIR_$(1)) M=$(abspath $(3)) modules \
+	@$(MAKE) --no-print-directory -C $$(KMOD_KDIR_$(1)) M=$(abspath $(3)) KIT_ROOT=$(abspath .) modules \
 		> $(3)/build.log 2>&1 || { cat $(3)/build.log >&2; \
 		echo "error: $(4).ko did not build from $(2)/ (log: $(3)/build.log)" >&2; exit 1; }
 	@grep -E 'warning:' $(3)/build.log >&2 || true
