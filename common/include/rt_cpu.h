@@ -30,6 +30,35 @@ static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf)
 	return r;
 }
 
+/*
+ * The address widths (SDM Vol. 3A 4.1.4, "Enumeration of Paging Features by
+ * CPUID"): CPUID.80000008H:EAX[7:0] is the physical-address width
+ * (MAXPHYADDR), EAX[15:8] the linear-address width. A CPU without leaf
+ * 80000008H (CPUID.80000000H:EAX, the highest extended leaf, is lower) has,
+ * the SDM says, a physical-address width of 36 if CPUID.01H:EDX.PAE is 1
+ * (32 otherwise) and a linear-address width of 48 if CPUID.80000001H:EDX.LM
+ * is 1 (32 otherwise). The runtime runs in 64-bit mode, so the CPU has both
+ * PAE and LM: 36 and 48.
+ */
+#define CPUID_LEAF_EXTENDED_MAX    0x80000000u   /* EAX: the highest extended leaf */
+#define CPUID_LEAF_ADDRESS_WIDTHS  0x80000008u   /* EAX[7:0] physical, EAX[15:8] linear */
+#define CPUID_PHYS_WIDTH_WITH_PAE  36            /* without leaf 80000008H */
+#define CPUID_LINEAR_WIDTH_WITH_LM 48            /* without leaf 80000008H */
+
+static inline unsigned int cpu_phys_address_width(void)
+{
+	if (cpuid(CPUID_LEAF_EXTENDED_MAX, 0).eax < CPUID_LEAF_ADDRESS_WIDTHS)
+		return CPUID_PHYS_WIDTH_WITH_PAE;
+	return cpuid(CPUID_LEAF_ADDRESS_WIDTHS, 0).eax & 0xFF;
+}
+
+static inline unsigned int cpu_linear_address_width(void)
+{
+	if (cpuid(CPUID_LEAF_EXTENDED_MAX, 0).eax < CPUID_LEAF_ADDRESS_WIDTHS)
+		return CPUID_LINEAR_WIDTH_WITH_LM;
+	return (cpuid(CPUID_LEAF_ADDRESS_WIDTHS, 0).eax >> 8) & 0xFF;
+}
+
 /* RDMSR/WRMSR: a missing MSR raises #GP, which the runtime reports. */
 static inline uint64_t rdmsr(uint32_t msr)
 {

@@ -22,12 +22,15 @@ static int entry_msr_entries(const struct vmcheck_state *s, struct vmcheck_findi
 {
 	/* Each 16-byte entry: bits 31:0 MSR index, 63:32 reserved (must be 0),
 	 * then the 64-bit value (SDM 24.8.2). The qualification is the number
-	 * of the failing entry, counting from 1 (SDM 26.4). */
+	 * of the failing entry, counting from 1 (SDM 26.4). Entries past the
+	 * recommended maximum of IA32_VMX_MISC (512 on every CPU model of the
+	 * kit) are not looked at: the CPU's behaviour is undefined there (A.6). */
 	vmcheck_u64 n = V(VM_ENTRY_MSR_LOAD_COUNT), area = V(VM_ENTRY_MSR_LOAD_ADDRESS);
+	vmcheck_u64 max = vmx_msr_list_max(MISC(MSR_LIST_LIMIT));
 
 	if (n == 0 || msr_area_bad(s, area, n) || !phys_mapped(area, n * 16))
 		return 0;
-	for (vmcheck_u64 i = 0; i < n && i < 512; i++)
+	for (vmcheck_u64 i = 0; i < n && i < max; i++)
 		if (phys_read32(area + 16 * i + 4)) {
 			f->qualification = i + 1;
 			return broken_named(f, "VM-entry MSR-load entry", phys_read32(area + 16 * i + 4));

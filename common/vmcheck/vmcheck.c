@@ -144,14 +144,8 @@ static void snapshot(struct vmcheck_state *s)
 		((s->proc2_ctls >> 32) & (VMX_PROC2_ENABLE_EPT | VMX_PROC2_ENABLE_VPID)) != 0;
 	s->ept_vpid_cap = s->has_ept_vpid_cap ? rdmsr(IA32_VMX_EPT_VPID_CAP) : 0;
 
-	if (cpuid(0x80000000, 0).eax >= 0x80000008) {
-		vmx_u32 eax = cpuid(0x80000008, 0).eax;
-		s->phys_bits = eax & 0xFF;
-		s->lin_bits = (eax >> 8) & 0xFF;
-	} else {
-		s->phys_bits = 36;
-		s->lin_bits = 48;
-	}
+	s->phys_bits = cpu_phys_address_width();       /* rt_cpu.h: CPUID, SDM 3A 4.1.4 */
+	s->lin_bits = cpu_linear_address_width();
 	s->current_vmcs = vmcheck_vmptrst();
 
 	for (int i = 0; i < IX_COUNT; i++) {

@@ -117,7 +117,7 @@ static void vmx_on(void)
 	for (int w = 0; w < VMX_WORD_COUNT; w++)
 		vmm_control_caps(w, &env.cap[w]);
 	env.misc = rdmsr(IA32_VMX_MISC);
-	env.phys_bits = cpuid(0x80000000, 0).eax >= 0x80000008 ? (cpuid(0x80000008, 0).eax & 0xFF) : 36;
+	env.phys_bits = cpu_phys_address_width();
 	env.zero_page = page_alloc();
 }
 

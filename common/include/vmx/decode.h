@@ -80,7 +80,7 @@ static inline void vmx__msr_field_value(const struct vmx_printer *p, vmx_u32 msr
 	else if (msr == IA32_VMX_MISC && lsb == IA32_VMX_MISC_CR3_TARGET_COUNT_LSB)
 		VMX_PRINT(p, "%llu", v);
 	else if (msr == IA32_VMX_MISC && lsb == IA32_VMX_MISC_MSR_LIST_LIMIT_LSB)
-		VMX_PRINT(p, "%llu (at most %llu MSRs per list)", v, 512 * (v + 1));
+		VMX_PRINT(p, "%llu (at most %llu MSRs per list)", v, vmx_msr_list_max(v));
 	else if (msr == IA32_VMX_VMCS_ENUM && lsb == IA32_VMX_VMCS_ENUM_HIGHEST_INDEX_LSB)
 		VMX_PRINT(p, "%llu (0x%llx)", v, v);
 	else

@@ -91,4 +91,15 @@ static inline vmx_u64 vmx_msr_field_value(const struct vmx_msr_field_info *f, vm
 	return (value >> f->lsb) & ((2ull << (f->msb - f->lsb)) - 1);
 }
 
+/*
+ * The recommended maximum number of entries in each MSR list (VM-exit
+ * MSR-store, VM-exit MSR-load, VM-entry MSR-load) for n, the value of
+ * IA32_VMX_MISC bits 27:25 (IA32_VMX_MISC_MSR_LIST_LIMIT): 512 * (n + 1).
+ * Beyond it "undefined processor behavior may result" (SDM A.6).
+ */
+static inline vmx_u64 vmx_msr_list_max(vmx_u64 n)
+{
+	return 512 * (n + 1);
+}
+
 #endif /* VMX_MSRS_H */
