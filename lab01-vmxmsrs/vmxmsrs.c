@@ -91,12 +91,14 @@ static void read_this_cpu(void *arg)
 	for (i = 0; i < VMX_MSR_COUNT; i++)
 		s->absent[i] = not_read;
 
+	/* slide: rdmsr-todo */
 	/*
 	 * TODO(lab01): read the eleven classic capability MSRs, IA32_VMX_BASIC
 	 * (0x480) through IA32_VMX_VMCS_ENUM (0x48A), with an inline-asm RDMSR
 	 * (ECX = MSR number in, EDX:EAX = value out), and store each value with
 	 * note_value(s, msr, value). Every CPU with VMX has these eleven.
 	 */
+	/* end slide */
 
 	/*
 	 * The rest exist only when other capabilities say so. Decide from the
@@ -131,11 +133,13 @@ static void read_this_cpu(void *arg)
  * feature flags: Linux clears its VMX flag when the firmware left VMX
  * disabled in IA32_FEATURE_CONTROL, and we want to show that MSR then.
  */
+/* slide: vmx-present */
 static bool vmx_present(void)
 {
 	return !strcmp(boot_cpu_data.x86_vendor_id, "GenuineIntel") &&
 	       (cpuid_ecx(1) & BIT(CPUID_1_ECX_VMX_BIT));
 }
+/* end slide */
 
 /* The decoders of vmx/decode.h print through this: into the seq_file. */
 static void seq_vmx_printf(void *ctx, const char *fmt, ...)

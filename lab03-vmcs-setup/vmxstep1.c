@@ -24,6 +24,7 @@ static vmx_u8 guest_stack[4096] __attribute__((aligned(16)));
 
 /* The guest: VMX non-root operation, CPL 0, the host's address space. COM1
  * is not intercepted (no I/O exiting), so printf reaches the UART directly. */
+/* slide: guest-main */
 static void __attribute__((noreturn, used)) guest_main(void)
 {
 	vmx_u64 rax = LAB03_HELLO;
@@ -35,6 +36,7 @@ static void __attribute__((noreturn, used)) guest_main(void)
 	for (;;)
 		__asm__ volatile("hlt");        /* exits: HLT exiting is set */
 }
+/* end slide */
 
 /* A guest segment register described by the host's GDT descriptor. */
 static void segment(vmx_u16 selector, vmx_u16 *sel, vmx_u64 *base, vmx_u32 *limit,

@@ -127,6 +127,7 @@ void vm86_guest_state(const struct vm86_layout *m, vmx_u64 guest_cr0, vmx_u64 gu
 	vmcs_vars.GUEST_CR4 = guest_cr4;
 	vmcs_vars.GUEST_DR7 = 0x400;    /* the reset value: bit 10 reads as 1 */
 
+	/* slide: v86-segments-todo */
 	/* TODO(lab04): the six segment registers of a virtual-8086 task.  With
 	 * RFLAGS.VM = 1 each one must look like a real-mode segment (SDM
 	 * 26.3.1.2): base = selector << 4, limit 0xFFFF, access rights 0xF3
@@ -139,6 +140,7 @@ void vm86_guest_state(const struct vm86_layout *m, vmx_u64 guest_cr0, vmx_u64 gu
 	 * bitmap: in virtual-8086 mode every IN/OUT is checked against that
 	 * bitmap before any VM exit (SDM vol. 1 "I/O Permission Bit Map";
 	 * vol. 3C 25.1.1).  The TR selector: V86_TR_SELECTOR. */
+	/* end slide */
 
 	/* No guest GDT or IDT: the v8086 task never loads a descriptor, and an
 	 * exception the exception bitmap lets through finds an empty IDT (limit

@@ -62,11 +62,13 @@ static const char *const interruption_type[8] = {
 	"other event",
 };
 
+/* slide: guest-view */
 /* What a guest read of a masked control register returns (SDM 25.3). */
 static vmx_u64 guest_view(vmx_u64 actual, vmx_u64 mask, vmx_u64 shadow)
 {
 	return (actual & ~mask) | (shadow & mask);
 }
+/* end slide */
 
 /*
  * The bits of CR0 that VM entry does not load from GUEST_CR0 (SDM 26.3.2.1):

@@ -19,6 +19,12 @@ DEPS_PACKAGES := \
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1 \
 	bc flex bison libelf-dev libssl-dev kmod xz-utils
 
+# The lectures (make slides, slides/slides.mk): pandoc writes each deck's
+# HTML, Chromium prints its PDF and renders the tests' screenshots,
+# poppler-utils' pdfinfo counts the PDF's pages, and the DejaVu fonts are
+# the only fonts the slides use (so they look the same on every machine).
+DEPS_PACKAGES += pandoc chromium poppler-utils fonts-dejavu-core
+
 # The stamp records the package list it was made for: a changed list re-checks.
 DEPS_STAMP := build/.deps-$(shell echo '$(DEPS_PACKAGES)' | md5sum | cut -c1-12)
 

@@ -70,6 +70,7 @@ void lab_main(void)
 	 * on lower-numbered ones: one pass decides and reads. */
 	struct vmx_cap_values caps = { 0 };
 	unsigned present = 0, absent = 0;
+	/* slide: msr-loop */
 	for (unsigned i = 0; i < VMX_MSR_COUNT; i++) {
 		const struct vmx_msr_info *m = &vmx_msr_table[i];
 		const char *reason = vmx_msr_absent_reason(m->number, &caps);
@@ -83,6 +84,7 @@ void lab_main(void)
 		note_value(&caps, m->number, value);
 		present++;
 	}
+	/* end slide */
 	printf("msrs: %u present, %u absent\n", present, absent);
 
 	printf("IA32_VMX_BASIC decoded:\n");

@@ -21,6 +21,7 @@
  */
 #include "vmm.h"
 
+/* slide: machine-table */
 struct vmcs_vars vmcs_vars;
 
 const struct machine_entry machine[] = {
@@ -28,6 +29,7 @@ const struct machine_entry machine[] = {
 	{ enc, VMCS_WIDTH_##width, VMCS_GROUP_##group, &vmcs_vars.name, #name },
 #include "../vmx/vmcs_fields.def"
 #undef VMCS_FIELD
+/* end slide */
 };
 
 const unsigned machine_count = RT_ARRAY_SIZE(machine);

@@ -44,6 +44,7 @@ struct sysregs {
  * registers are per CPU, and without it the scheduler could move us to
  * another CPU halfway through, mixing the registers of two CPUs.
  */
+/* slide: sysregs-todo */
 static void sysregs_read(struct sysregs *r)
 {
 	u32 lo, hi;
@@ -52,6 +53,7 @@ static void sysregs_read(struct sysregs *r)
 	/* TODO(lab02): read CR0, CR2, CR3, CR4 and CR8 with GCC inline asm
 	 * (`mov %%crN, %0` with an "=r" output), and IA32_EFER with `rdmsr`
 	 * (ECX = MSR_EFER in, EDX:EAX out). */
+	/* end slide */
 	/* BEGIN SOLUTION */
 	asm volatile("mov %%cr0, %0" : "=r"(r->cr0));
 	asm volatile("mov %%cr2, %0" : "=r"(r->cr2));
@@ -105,6 +107,7 @@ static int sysregs_show(struct seq_file *m, void *v)
 	return 0;
 }
 
+/* slide: proc-ops */
 static int sysregs_open(struct inode *inode, struct file *file)
 {
 	return single_open(file, sysregs_show, NULL);
@@ -116,6 +119,7 @@ static const struct proc_ops sysregs_proc_ops = {
 	.proc_lseek = seq_lseek,
 	.proc_release = single_release,
 };
+/* end slide */
 
 static int __init sysregs_init(void)
 {

@@ -147,6 +147,7 @@ static void handle_vmcall(struct vmm_gprs *gprs)
 /* Run the guest until it halts, an exit we do not expect, or a failure.
  * vmm_run_to_exit (common/vmm) enters it and explains a failed entry; the
  * exits are ours to handle. Returns the number of exits handled. */
+/* slide: run-guest */
 static unsigned long run_guest(void)
 {
 	struct vmm_gprs gprs = { 0 };
@@ -172,6 +173,7 @@ static unsigned long run_guest(void)
 	vmm_exit_counts_print(&counts);
 	return counts.total;
 }
+/* end slide */
 
 #ifdef LAB03_BREAK_FIELD
 #define LAB03_FIELD_(name) VMCS_##name

@@ -37,6 +37,7 @@
 
 /* What lab03's guest needs: a HLT that exits (its second exit; VMCALL exits
  * unconditionally), a 64-bit host after each exit, a 64-bit guest. */
+/* slide: control-needs */
 struct control_need {
 	unsigned word;
 	vmx_u64 required;
@@ -49,6 +50,7 @@ static struct control_need needs[] = {
 	{ VMX_WORD_EXIT,  VMX_EXIT_HOST_ADDRESS_SPACE_SIZE, 0 },
 	{ VMX_WORD_ENTRY, VMX_ENTRY_IA_32E_MODE_GUEST,      0 },
 };
+/* end slide */
 
 /*
  * The value of control word `word` for `required` and `optional` bits,
@@ -201,6 +203,7 @@ int machine_load(void)
 {
 	unsigned i, written = 0, absent = 0;
 
+	/* slide: machine-load-todo */
 	for (i = 0; i < machine_count; i++) {
 		const struct machine_entry *e = &machine[i];
 		vmx_u64 value = 0;
@@ -212,6 +215,7 @@ int machine_load(void)
 		/* TODO(lab03): read the variable at e->variable with the width
 		 * e->width says (VMCS_WIDTH_16, _32, _64, _NATURAL), and VMWRITE
 		 * it to e->encoding; keep the status. */
+		/* end slide */
 		/* BEGIN SOLUTION */
 		switch (e->width) {
 		case VMCS_WIDTH_16:
