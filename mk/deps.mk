@@ -17,7 +17,8 @@ DEPS_PACKAGES := \
 	libcmocka-dev \
 	busybox-static cpio xorriso isolinux syslinux-common \
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1 \
-	bc flex bison libelf-dev libssl-dev kmod xz-utils
+	bc flex bison libelf-dev libssl-dev kmod xz-utils \
+	python3-pytest python3-pytest-xdist python3-pytest-timeout
 
 # The lectures (make slides, slides/slides.mk): pandoc writes each deck's
 # HTML, Chromium prints its PDF and renders the tests' screenshots,

@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 
 from lib import emu
-from lib.testlib import (test, expect, expect_not, expect_clean_end, build_path,
+from lib.testlib import (expect, expect_not, expect_clean_end, build_path,
                          once, TestFailure, TOP, BUILD)
 
 HASWELL = "corei7_haswell_4770"
@@ -100,18 +100,18 @@ def check_machine_state(run):
         raise TestFailure("the GDT limit does not cover the 16-byte TSS descriptor")
 
 
-@test("boot: Bochs (haswell) boots the floppy into 64-bit mode and reaches lab_main")
-def _():
+def test_boot_bochs_haswell_boots_the_floppy_into_64_bit_mode_and_reaches_lab_m():
+    """boot: Bochs (haswell) boots the floppy into 64-bit mode and reaches lab_main"""
     check_machine_state(bochs(HELLO))
 
 
-@test("boot: QEMU (-fda, isa-debug-exit) boots the same image to lab_main")
-def _():
+def test_boot_qemu_fda_isa_debug_exit_boots_the_same_image_to_lab_main():
+    """boot: QEMU (-fda, isa-debug-exit) boots the same image to lab_main"""
     check_machine_state(qemu(HELLO))
 
 
-@test("boot: printf formats like C's printf (%d %u %x %X %lx %llu %lld %c %s %p, 0 - width)")
-def _():
+def test_boot_printf_formats_like_c_s_printf_d_u_x_x_lx_llu_lld_c_s_p_0_width():
+    """boot: printf formats like C's printf (%d %u %x %X %lx %llu %lld %c %s %p, 0 - width)"""
     run = bochs(HELLO)
     line = expect(run, r"^printf: .*$").group(0)
     # The same format and values as tests/payloads/hello.c, formatted by Python.
@@ -123,8 +123,8 @@ def _():
     expect(run, r"^puthex: %s$" % ("0x%016x" % 0x0123456789abcdef))
 
 
-@test("boot: page_alloc returns 4 KiB-aligned pages above the payload")
-def _():
+def test_boot_page_alloc_returns_4_kib_aligned_pages_above_the_payload():
+    """boot: page_alloc returns 4 KiB-aligned pages above the payload"""
     run = bochs(HELLO)
     a, b = (int(x, 16) for x in expect(run, r"^page_alloc: (0x[0-9a-f]+) (0x[0-9a-f]+)$").groups())
     free_start = symbol(img(*HELLO[:-1], "hello.elf"), "__free_start")
@@ -146,8 +146,8 @@ def check_fault(run, elf):
     expect_not(run, r"still running|^vmxlab: done", "output after the fault")
 
 
-@test("boot: a 140 KiB image (many tracks, both heads, 64 KiB DMA pages) loads intact in Bochs and QEMU")
-def _():
+def test_boot_a_140_kib_image_many_tracks_both_heads_64_kib_dma_pages_loads_int():
+    """boot: a 140 KiB image (many tracks, both heads, 64 KiB DMA pages) loads intact in Bochs and QEMU"""
     size = os.path.getsize(img(*BIGIMAGE[:-1], "bigimage.bin"))
     if 0x8000 + size <= 0x20000:        # loaded at 0x8000 (payload.ld)
         raise TestFailure("bigimage.bin is only %d bytes: it no longer crosses two 64 KiB pages" % size)
@@ -263,33 +263,33 @@ def check_floppy_fallback(bochs_run, qemu_run):
                           "its controller path failed" % plain.dir)
 
 
-@test("boot: QEMU boots the image as an IDE hard disk (DL=0x80, int 13h) to lab_main")
-def _():
+def test_boot_qemu_boots_the_image_as_an_ide_hard_disk_dl_0x80_int_13h_to_lab_m():
+    """boot: QEMU boots the image as an IDE hard disk (DL=0x80, int 13h) to lab_main"""
     check_machine_state(qemu_hdd(img(*HELLO), "boot-qemuhdd-hello"))
 
 
-@test("boot: Bochs boots the image as an ATA hard disk (boot: disk, int 13h) to lab_main")
-def _():
+def test_boot_bochs_boots_the_image_as_an_ata_hard_disk_boot_disk_int_13h_to_la():
+    """boot: Bochs boots the image as an ATA hard disk (boot: disk, int 13h) to lab_main"""
     check_machine_state(bochs_hdd(img(*HELLO), "boot-bochshdd-hello"))
 
 
-@test("boot: the 140 KiB image loads intact from a hard disk in QEMU and Bochs (AH=42h)")
-def _():
+def test_boot_the_140_kib_image_loads_intact_from_a_hard_disk_in_qemu_and_bochs():
+    """boot: the 140 KiB image loads intact from a hard disk in QEMU and Bochs (AH=42h)"""
     for run in (qemu_hdd(img(*BIGIMAGE), "boot-qemuhdd-bigimage"),
                 bochs_hdd(img(*BIGIMAGE), "boot-bochshdd-bigimage")):
         check_bigimage(run)
 
 
-@test("boot: the 140 KiB image loads intact from a hard disk by AH=08h geometry + AH=02h CHS reads (QEMU, Bochs; test build that ignores AH=41h)")
-def _():
+def test_boot_the_140_kib_image_loads_intact_from_a_hard_disk_by_ah_08h_geometr():
+    """boot: the 140 KiB image loads intact from a hard disk by AH=08h geometry + AH=02h CHS reads (QEMU, Bochs; test build that ignores AH=41h)"""
     path = variant(BIGIMAGE, "BOOT_SELFTEST_NO_EXT")
     for run in (qemu_hdd(path, "boot-qemuhdd-bigimage-chs"),
                 bochs_hdd(path, "boot-bochshdd-bigimage-chs")):
         check_bigimage(run)
 
 
-@test("boot: drive A: with no floppy controller answering falls back to int 13h (Bochs, QEMU)")
-def _():
+def test_boot_drive_a_with_no_floppy_controller_answering_falls_back_to_int_13h():
+    """boot: drive A: with no floppy controller answering falls back to int 13h (Bochs, QEMU)"""
     path = variant(BIGIMAGE, "BOOT_SELFTEST_NO_FDC")
     check_floppy_fallback(
         once(("bochs-nofdc",), lambda: emu.run_bochs(path, timeout=60, name="boot-nofdc-bigimage")),
@@ -297,8 +297,8 @@ def _():
                                                    timeout=60)))
 
 
-@test("boot: a floppy read whose IRQ 6 never comes times out and falls back to int 13h (Bochs, QEMU)")
-def _():
+def test_boot_a_floppy_read_whose_irq_6_never_comes_times_out_and_falls_back_to():
+    """boot: a floppy read whose IRQ 6 never comes times out and falls back to int 13h (Bochs, QEMU)"""
     path = variant(BIGIMAGE, "BOOT_SELFTEST_NO_IRQ")
     check_floppy_fallback(
         once(("bochs-noirq",), lambda: emu.run_bochs(path, timeout=60, name="boot-noirq-bigimage")),
@@ -306,8 +306,8 @@ def _():
                                                    timeout=60)))
 
 
-@test("boot: a hard disk shorter than the image stops with the boot sector's one int 13h error line")
-def _():
+def test_boot_a_hard_disk_shorter_than_the_image_stops_with_the_boot_sector_s_o():
+    """boot: a hard disk shorter than the image stops with the boot sector's one int 13h error line"""
     with open(BOOTSECT) as f:
         m = re.search(r'^msg_int13_error:\s+db\s+"([^"]+)", 13, 10, 0', f.read(), re.M)
     if not m:
@@ -328,18 +328,18 @@ def _():
         raise TestFailure("COM1 printed %r, want exactly [%r]" % (lines, m.group(1)))
 
 
-@test("boot: a #PF in the payload prints one EXCEPTION line (vector, error, RIP, CR2) and ends the run (Bochs)")
-def _():
+def test_boot_a_pf_in_the_payload_prints_one_exception_line_vector_error_rip_cr():
+    """boot: a #PF in the payload prints one EXCEPTION line (vector, error, RIP, CR2) and ends the run (Bochs)"""
     check_fault(bochs(FAULT), img(*FAULT[:-1], "fault.elf"))
 
 
-@test("boot: a #PF in the payload is reported in QEMU too")
-def _():
+def test_boot_a_pf_in_the_payload_is_reported_in_qemu_too():
+    """boot: a #PF in the payload is reported in QEMU too"""
     check_fault(qemu(FAULT), img(*FAULT[:-1], "fault.elf"))
 
 
-@test("boot: a fault during 32-bit setup is reported by setup's own IDT, not a triple fault")
-def _():
+def test_boot_a_fault_during_32_bit_setup_is_reported_by_setup_s_own_idt_not_a():
+    """boot: a fault during 32-bit setup is reported by setup's own IDT, not a triple fault"""
     run = bochs(SETUPFAULT)
     expect_clean_end(run)
     m = expect(run, r"^EXCEPTION: vector=0x00000006 in boot setup \(32-bit protected mode\) "
@@ -353,8 +353,8 @@ def _():
         raise TestFailure("Bochs logged a triple fault")
 
 
-@test("boot: code linked at 0xFFFFFFFFFC000000 (.high) runs and reads its own address back")
-def _():
+def test_boot_code_linked_at_0xfffffffffc000000_high_runs_and_reads_its_own_add():
+    """boot: code linked at 0xFFFFFFFFFC000000 (.high) runs and reads its own address back"""
     run = bochs(HIGHMAP)
     expect_clean_end(run)
     expect_not(run, r"FAILED")
@@ -370,8 +370,8 @@ def _():
     expect(run, r"^vmxlab: done$")
 
 
-@test("boot: every VMX wrapper returns the SDM's VMsucceed/VMfailInvalid/VMfailValid in Bochs")
-def _():
+def test_boot_every_vmx_wrapper_returns_the_sdm_s_vmsucceed_vmfailinvalid_vmfai():
+    """boot: every VMX wrapper returns the SDM's VMsucceed/VMfailInvalid/VMfailValid in Bochs"""
     run = bochs(VMXOPS)
     expect_clean_end(run)
     expect_not(run, r"FAILED|^EXCEPTION")
@@ -380,8 +380,8 @@ def _():
     expect(run, r"^vmxops: 0 failed$")
 
 
-@test("boot: a typed VMCS accessor of the wrong width does not compile")
-def _():
+def test_boot_a_typed_vmcs_accessor_of_the_wrong_width_does_not_compile():
+    """boot: a typed VMCS accessor of the wrong width does not compile"""
     src = ('#include "rt.h"\n'
            'void f(uint64_t v) { vmcs_write16(VMCS_%s, v); }\n')
     flags = ["gcc", "-O2", "-ffreestanding", "-mcmodel=kernel", "-mgeneral-regs-only",
@@ -420,8 +420,8 @@ def check_msr_listing(run):
     return listed
 
 
-@test("msrdump: haswell lists every VMX MSR, IA32_VMX_BASIC = 0x00d810000000002b, and decodes it")
-def _():
+def test_msrdump_haswell_lists_every_vmx_msr_ia32_vmx_basic_0x00d810000000002b():
+    """msrdump: haswell lists every VMX MSR, IA32_VMX_BASIC = 0x00d810000000002b, and decodes it"""
     run = bochs(MSRDUMP)
     listed = check_msr_listing(run)
     expect(run, r"^0x480 IA32_VMX_BASIC 0x00d810000000002b$")
@@ -432,8 +432,8 @@ def _():
     expect(run, r"^  VMCS_REGION_SIZE: +4096 bytes\b")
 
 
-@test("msrdump: penryn lists EPT_VPID_CAP and VMFUNC as absent with reasons, and does not fault")
-def _():
+def test_msrdump_penryn_lists_ept_vpid_cap_and_vmfunc_as_absent_with_reasons_an():
+    """msrdump: penryn lists EPT_VPID_CAP and VMFUNC as absent with reasons, and does not fault"""
     run = bochs(MSRDUMP, PENRYN)
     listed = check_msr_listing(run)
     for name in ("IA32_VMX_EPT_VPID_CAP", "IA32_VMX_VMFUNC"):
@@ -441,8 +441,8 @@ def _():
             raise TestFailure("%s on penryn: %r, want 'absent: <reason>'" % (name, listed[name]))
 
 
-@test("msrdump: tigerlake reports VMCS revision id 4")
-def _():
+def test_msrdump_tigerlake_reports_vmcs_revision_id_4():
+    """msrdump: tigerlake reports VMCS revision id 4"""
     run = bochs(MSRDUMP, TIGERLAKE)
     listed = check_msr_listing(run)
     basic = int(listed["IA32_VMX_BASIC"], 16)
@@ -451,8 +451,8 @@ def _():
     expect(run, r"^  VMCS_REVISION_ID: +0x4\b")
 
 
-@test("msrdump: QEMU TCG (no VMX) says so in one line and reads no VMX MSR")
-def _():
+def test_msrdump_qemu_tcg_no_vmx_says_so_in_one_line_and_reads_no_vmx_msr():
+    """msrdump: QEMU TCG (no VMX) says so in one line and reads no VMX MSR"""
     run = qemu(MSRDUMP)
     expect_clean_end(run)
     expect(run, r"^vmx: no: .*CPUID\.1:ECX\[5\]")

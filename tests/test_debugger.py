@@ -16,7 +16,9 @@ import select
 import signal
 import time
 
-from lib.testlib import test, expect, expect_not, TestFailure, TOP
+import pytest
+
+from lib.testlib import expect, expect_not, TestFailure, TOP
 
 PROMPT = rb"<bochs:\d+> "
 
@@ -121,8 +123,8 @@ def session(argv, script):
     return t
 
 
-@test("debugger: make bochs-dbg-lab04 under a terminal: prompt, break by symbol, VM exit, r, quit")
-def _():
+def test_debugger_make_bochs_dbg_lab04_under_a_terminal_prompt_break_by_symbol():
+    """debugger: make bochs-dbg-lab04 under a terminal: prompt, break by symbol, VM exit, r, quit"""
     t = session(["make", "--no-print-directory", "bochs-dbg-lab04", "SOLUTION=1"], [
         (None, rb"vmexit switch break enabled", 120),
         (None, PROMPT, 30),
@@ -141,8 +143,9 @@ def _():
     expect(t.text(), r"^bochs-dbg: \d+ symbols of build/solutions/lab04/lab04\.elf loaded", "symbols")
 
 
-@test("debugger: make bochs-dbg-lab01 under a terminal: prompt, c, Ctrl-C back to the prompt, c to the end")
-def _():
+@pytest.mark.kernel
+def test_debugger_make_bochs_dbg_lab01_under_a_terminal_prompt_c_ctrl_c_back_to():
+    """debugger: make bochs-dbg-lab01 under a terminal: prompt, c, Ctrl-C back to the prompt, c to the end"""
     t = session(["make", "--no-print-directory", "bochs-dbg-lab01", "SOLUTION=1"], [
         (None, PROMPT, 300),                          # make may build the module first
         ("c\n", rb"\n", 10),

@@ -16,16 +16,27 @@ import shutil
 import subprocess
 import tempfile
 
-from lib.testlib import test, tap_tests, build_path, Skip, TestFailure, TOP
+import pytest
+
+from lib.testlib import build_path, run_tap, Skip, TestFailure, TOP
 
 UNIT_SRC = os.path.join(TOP, "tests", "unit")
 INCLUDE = os.path.join(TOP, "common", "include")
 
-# --- cmocka unit tests: one result per TAP line ------------------------------
+# --- cmocka unit tests: one pytest item per program ----------------------------
 
-for src in sorted(glob.glob(os.path.join(UNIT_SRC, "test_*.c"))):
-    name = os.path.splitext(os.path.basename(src))[0]
-    tap_tests("facts: unit %s" % name, [os.path.join(TOP, "build", "tests", "unit", name)])
+UNIT_PROGRAMS = sorted(os.path.splitext(os.path.basename(src))[0]
+                       for src in glob.glob(os.path.join(UNIT_SRC, "test_*.c")))
+
+
+@pytest.mark.parametrize("program", UNIT_PROGRAMS)
+def test_facts_unit_program(program):
+    """facts: every TAP line of a cmocka unit program (tests/unit/PROGRAM.c) is ok"""
+    results = run_tap([os.path.join(TOP, "build", "tests", "unit", program)])
+    failed = ["%s: %s" % (name, msg.strip()) for name, status, msg in results if status == "FAIL"]
+    if failed:
+        raise TestFailure("%s: %d of %d checks failed:\n%s"
+                          % (program, len(failed), len(results), "\n".join(failed)))
 
 
 # --- vmxinfo -------------------------------------------------------------------
@@ -48,8 +59,8 @@ def has(text, pattern, what):
         raise TestFailure("%s: /%s/ not found in:\n%s" % (what, pattern, text))
 
 
-@test("facts: vmxinfo field 0x0000400A names CR3_TARGET_COUNT, 32-bit control, index 5")
-def _():
+def test_facts_vmxinfo_field_0x0000400a_names_cr3_target_count_32_bit_control_i():
+    """facts: vmxinfo field 0x0000400A names CR3_TARGET_COUNT, 32-bit control, index 5"""
     out = ok("field", "0x0000400A")
     has(out, r"^name: CR3_TARGET_COUNT$", "name")
     has(out, r"^description: CR3-target count$", "description")
@@ -59,8 +70,8 @@ def _():
     has(out, r"^index: 5$", "index")
 
 
-@test("facts: vmxinfo field by name, case-insensitive, with or without VMCS_")
-def _():
+def test_facts_vmxinfo_field_by_name_case_insensitive_with_or_without_vmcs():
+    """facts: vmxinfo field by name, case-insensitive, with or without VMCS_"""
     for name in ("GUEST_RIP", "guest_rip", "VMCS_Guest_Rip"):
         out = ok("field", name)
         has(out, r"^name: GUEST_RIP$", name)
@@ -69,8 +80,8 @@ def _():
         has(out, r"^type: guest-state$", name)
 
 
-@test("facts: vmxinfo field round-trips every field of `vmxinfo fields`")
-def _():
+def test_facts_vmxinfo_field_round_trips_every_field_of_vmxinfo_fields():
+    """facts: vmxinfo field round-trips every field of `vmxinfo fields`"""
     listing = ok("fields").splitlines()
     count = int(re.search(r"(\d+) VMCS fields", ok("--version")).group(1))
     if len(listing) != count or count < 150:
@@ -92,8 +103,8 @@ def def_rows(fname, macro):
             for m in re.findall(r"^%s\((.*)\)\s*$" % macro, text, re.M)]
 
 
-@test("facts: vmxinfo fields lists exactly the lines of vmcs_fields.def")
-def _():
+def test_facts_vmxinfo_fields_lists_exactly_the_lines_of_vmcs_fields_def():
+    """facts: vmxinfo fields lists exactly the lines of vmcs_fields.def"""
     width = {"16": "16-bit", "32": "32-bit", "64": "64-bit", "NATURAL": "natural-width"}
     group = {"CONTROL": "control", "READ_ONLY": "read-only", "GUEST_STATE": "guest-state",
              "HOST_STATE": "host-state"}
@@ -105,8 +116,8 @@ def _():
                           % sorted(set(want) ^ set(got))[:10])
 
 
-@test("facts: vmxinfo exits and errors list exactly the lines of their .def files")
-def _():
+def test_facts_vmxinfo_exits_and_errors_list_exactly_the_lines_of_their_def_fil():
+    """facts: vmxinfo exits and errors list exactly the lines of their .def files"""
     want = sorted((int(r[1]), r[0]) for r in def_rows("vmx_exit_reasons.def", "VMX_EXIT_REASON"))
     got = sorted((int(l.split()[0]), l.split()[1]) for l in ok("exits").splitlines())
     if want != got or len(want) < 60:
@@ -117,8 +128,8 @@ def _():
         raise TestFailure("error numbers differ: %s vs %s" % (want, got))
 
 
-@test("facts: vmxinfo layouts, layout and values list exactly the lines of vmx_layouts.def and vmx_values.def")
-def _():
+def test_facts_vmxinfo_layouts_layout_and_values_list_exactly_the_lines_of_vmx():
+    """facts: vmxinfo layouts, layout and values list exactly the lines of vmx_layouts.def and vmx_values.def"""
     rows = def_rows("vmx_layouts.def", "VMX_BITFIELD")
     want = {}
     for r in rows:
@@ -140,8 +151,8 @@ def _():
         raise TestFailure("vmxinfo values ACTIVITY: %s" % got)
 
 
-@test("facts: vmxinfo layout decodes an I/O exit qualification, v8086 access rights and a #GP exit")
-def _():
+def test_facts_vmxinfo_layout_decodes_an_i_o_exit_qualification_v8086_access_ri():
+    """facts: vmxinfo layout decodes an I/O exit qualification, v8086 access rights and a #GP exit"""
     # `in al, dx` with DX = 0x3FD (COM1's line status register): SDM 27.2.1,
     # table "Exit Qualification for I/O Instructions": port in bits 31:16, bit 3 = IN,
     # size - 1 = 0.
@@ -162,8 +173,8 @@ def _():
     has(ok("layout", "EPTP", "0x501E"), r"^MEMORY_TYPE: 0x6 WB ", "EPTP 0x501E")
 
 
-@test("facts: vmxinfo fields --group/--width filter")
-def _():
+def test_facts_vmxinfo_fields_group_width_filter():
+    """facts: vmxinfo fields --group/--width filter"""
     host16 = ok("fields", "--group", "host", "--width", "16").splitlines()
     if len(host16) != 7 or not all(re.search(r"\s16-bit\s+host-state\s+HOST_\w+_SELECTOR\s", l)
                                    for l in host16):
@@ -174,15 +185,15 @@ def _():
         raise TestFailure("--group read-only listed other fields:\n" + "\n".join(ro))
 
 
-@test("facts: vmxinfo field 0x2807 is the high half of GUEST_IA32_EFER")
-def _():
+def test_facts_vmxinfo_field_0x2807_is_the_high_half_of_guest_ia32_efer():
+    """facts: vmxinfo field 0x2807 is the high half of GUEST_IA32_EFER"""
     out = ok("field", "0x2807")
     has(out, r"^name: GUEST_IA32_EFER$", "name")
     has(out, r"^access: high \(bits 63:32 of GUEST_IA32_EFER, full encoding 0x00002806\)$", "access")
 
 
-@test("facts: vmxinfo field with an undefined but well-formed encoding decodes its bits, exit 1")
-def _():
+def test_facts_vmxinfo_field_with_an_undefined_but_well_formed_encoding_decodes():
+    """facts: vmxinfo field with an undefined but well-formed encoding decodes its bits, exit 1"""
     p = vmxinfo("field", "0x6C7E")
     if p.returncode != 1 or p.stderr:
         raise TestFailure("exit %d (want 1), stderr %r" % (p.returncode, p.stderr))
@@ -220,28 +231,24 @@ BAD_INPUT = [
 ]
 
 
-def _bad_input_test(label, args, pattern):
-    @test("facts: vmxinfo bad input: %s -> exit 2, one line naming it" % label)
-    def _():
-        p = vmxinfo(*args)
-        lines = p.stderr.splitlines()
-        if p.returncode != 2:
-            raise TestFailure("vmxinfo %s: exit %d, want 2" % (" ".join(args), p.returncode))
-        if len(lines) != 1 or not lines[0].startswith("vmxinfo: error: "):
-            raise TestFailure("vmxinfo %s: want one line 'vmxinfo: error: ...' on stderr, got %r"
-                              % (" ".join(args), p.stderr))
-        if not re.search(pattern, lines[0]):
-            raise TestFailure("vmxinfo %s: message %r does not match /%s/" % (" ".join(args), lines[0], pattern))
-        if p.stdout:
-            raise TestFailure("vmxinfo %s: printed on stdout too: %r" % (" ".join(args), p.stdout))
+@pytest.mark.parametrize("label,args,pattern", BAD_INPUT, ids=[b[0] for b in BAD_INPUT])
+def test_facts_vmxinfo_bad_input(label, args, pattern):
+    """facts: vmxinfo bad input: LABEL -> exit 2, one line naming it"""
+    p = vmxinfo(*args)
+    lines = p.stderr.splitlines()
+    if p.returncode != 2:
+        raise TestFailure("vmxinfo %s: exit %d, want 2" % (" ".join(args), p.returncode))
+    if len(lines) != 1 or not lines[0].startswith("vmxinfo: error: "):
+        raise TestFailure("vmxinfo %s: want one line 'vmxinfo: error: ...' on stderr, got %r"
+                          % (" ".join(args), p.stderr))
+    if not re.search(pattern, lines[0]):
+        raise TestFailure("vmxinfo %s: message %r does not match /%s/" % (" ".join(args), lines[0], pattern))
+    if p.stdout:
+        raise TestFailure("vmxinfo %s: printed on stdout too: %r" % (" ".join(args), p.stdout))
 
 
-for _label, _args, _pattern in BAD_INPUT:
-    _bad_input_test(_label, _args, _pattern)
-
-
-@test("facts: vmxinfo msr 0x482 decodes each control as must-be-0/must-be-1/may-be-either")
-def _():
+def test_facts_vmxinfo_msr_0x482_decodes_each_control_as_must_be_0_must_be_1_ma():
+    """facts: vmxinfo msr 0x482 decodes each control as must-be-0/must-be-1/may-be-either"""
     out = ok("msr", "0x482", "0xF7F9FFFE0401E172")
     has(out, r"^0x482 IA32_VMX_PROCBASED_CTLS 0xf7f9fffe0401e172$", "first line")
     has(out, r"^  bit  7  HLT_EXITING +may-be-either$", "HLT exiting (allowed-0 0, allowed-1 1)")
@@ -255,8 +262,8 @@ def _():
         raise TestFailure("%d named PROC bits shown, vmx_controls.def has %d" % (len(named), len(proc)))
 
 
-@test("facts: vmxinfo msr IA32_VMX_BASIC decodes Bochs' Haswell value")
-def _():
+def test_facts_vmxinfo_msr_ia32_vmx_basic_decodes_bochs_haswell_value():
+    """facts: vmxinfo msr IA32_VMX_BASIC decodes Bochs' Haswell value"""
     out = ok("msr", "IA32_VMX_BASIC", "0x00D810000000002B")
     has(out, r"^  VMCS_REVISION_ID: +0x2b ", "revision")
     has(out, r"^  VMCS_REGION_SIZE: +4096 bytes", "region size")
@@ -265,16 +272,16 @@ def _():
     has(out, r"^  INS_OUTS_REPORTING: +yes", "INS/OUTS")
 
 
-@test("facts: vmxinfo msrs lists IA32_FEATURE_CONTROL and 0x480-0x493")
-def _():
+def test_facts_vmxinfo_msrs_lists_ia32_feature_control_and_0x480_0x493():
+    """facts: vmxinfo msrs lists IA32_FEATURE_CONTROL and 0x480-0x493"""
     nums = [int(l.split()[0], 16) for l in ok("msrs").splitlines()]
     want = [0x3A] + list(range(0x480, 0x494))
     if nums != want:
         raise TestFailure("vmxinfo msrs lists %s" % [hex(n) for n in nums])
 
 
-@test("facts: vmxinfo exit 48 is EPT_VIOLATION and back; exit 35 is undefined")
-def _():
+def test_facts_vmxinfo_exit_48_is_ept_violation_and_back_exit_35_is_undefined():
+    """facts: vmxinfo exit 48 is EPT_VIOLATION and back; exit 35 is undefined"""
     has(ok("exit", "48"), r"^name: EPT_VIOLATION$", "exit 48")
     has(ok("exit", "ept_violation"), r"^basic_exit_reason: 48$", "exit EPT_VIOLATION")
     out = ok("exit", "0x80000021")
@@ -285,8 +292,8 @@ def _():
         raise TestFailure("exit 35: exit %d, %r" % (p.returncode, p.stdout))
 
 
-@test("facts: vmxinfo error 7 is 'VM entry with invalid control field(s)'")
-def _():
+def test_facts_vmxinfo_error_7_is_vm_entry_with_invalid_control_field_s():
+    """facts: vmxinfo error 7 is 'VM entry with invalid control field(s)'"""
     has(ok("error", "7"), r"^description: VM entry with invalid control field\(s\)$", "error 7")
     has(ok("error", "7"), r"^name: VMENTRY_INVALID_CONTROL_FIELDS$", "error 7 name")
     p = vmxinfo("error", "14")
@@ -294,8 +301,8 @@ def _():
         raise TestFailure("error 14 (unused in the SDM): exit %d, want 1" % p.returncode)
 
 
-@test("facts: vmxinfo --help is a manual and every EXAMPLES line runs")
-def _():
+def test_facts_vmxinfo_help_is_a_manual_and_every_examples_line_runs():
+    """facts: vmxinfo --help is a manual and every EXAMPLES line runs"""
     text = ok("--help")
     for section in ("NAME", "SYNOPSIS", "DESCRIPTION", "COMMANDS", "EXIT STATUS", "EXAMPLES"):
         has(text, r"^%s$" % section, "section")
@@ -345,8 +352,8 @@ def compile_sample(tmp, flags, prelude="", extra=""):
                           capture_output=True, text=True, timeout=60)
 
 
-@test("facts: headers compile hosted with -Wall -Wextra -Werror")
-def _():
+def test_facts_headers_compile_hosted_with_wall_wextra_werror():
+    """facts: headers compile hosted with -Wall -Wextra -Werror"""
     with tempfile.TemporaryDirectory() as tmp:
         p = compile_sample(tmp, ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror"],
                            prelude="#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n")
@@ -354,8 +361,8 @@ def _():
             raise TestFailure("hosted build failed:\n" + p.stderr)
 
 
-@test("facts: headers compile freestanding (-ffreestanding -nostdlib)")
-def _():
+def test_facts_headers_compile_freestanding_ffreestanding_nostdlib():
+    """facts: headers compile freestanding (-ffreestanding -nostdlib)"""
     with tempfile.TemporaryDirectory() as tmp:
         p = compile_sample(tmp, ["-std=gnu11", "-O2", "-ffreestanding", "-nostdlib", "-mno-red-zone",
                                  "-mgeneral-regs-only", "-Wall", "-Wextra", "-Werror"])
@@ -363,8 +370,8 @@ def _():
             raise TestFailure("freestanding build failed:\n" + p.stderr)
 
 
-@test("facts: a 16-bit accessor on a natural-width field does not compile")
-def _():
+def test_facts_a_16_bit_accessor_on_a_natural_width_field_does_not_compile():
+    """facts: a 16-bit accessor on a natural-width field does not compile"""
     with tempfile.TemporaryDirectory() as tmp:
         p = compile_sample(tmp, ["-O2", "-Wall", "-Werror"], extra=r"""
 int bad(void);
@@ -415,8 +422,8 @@ MODULE_LICENSE("GPL");
 """
 
 
-@test("facts: headers compile in a Linux 6.1 module next to <asm/vmx.h>, warnings as errors")
-def _():
+def test_facts_headers_compile_in_a_linux_6_1_module_next_to_asm_vmx_h_warnings():
+    """facts: headers compile in a Linux 6.1 module next to <asm/vmx.h>, warnings as errors"""
     kdir = kernel_build_dir()
     if not kdir:
         raise Skip("no /usr/src/linux-headers-*-amd64 (make deps installs linux-headers-amd64)")
@@ -444,8 +451,8 @@ def gen_names():
     return names
 
 
-@test("facts: NASM and GNU as includes give every name the value C gives it")
-def _():
+def test_facts_nasm_and_gnu_as_includes_give_every_name_the_value_c_gives_it():
+    """facts: NASM and GNU as includes give every name the value C gives it"""
     names = gen_names()
     gas = open(build_path("gen", "vmx_facts.S")).read()
     gas_names = re.findall(r"^\.equ (\w+),", gas, re.M)
@@ -503,8 +510,8 @@ MEASURED = {
 }
 
 
-@test("facts: vmxinfo decodes of Bochs' measured MSRs match PLATFORM.md's feature table")
-def _():
+def test_facts_vmxinfo_decodes_of_bochs_measured_msrs_match_platform_md_s_featu():
+    """facts: vmxinfo decodes of Bochs' measured MSRs match PLATFORM.md's feature table"""
     bits = {"EPT": "ENABLE_EPT", "VPID": "ENABLE_VPID", "UG": "UNRESTRICTED_GUEST",
             "SHADOW": "VMCS_SHADOWING"}
     for cpu, (proc, proc2, basic, want) in MEASURED.items():

@@ -22,7 +22,9 @@ import tarfile
 import time
 
 from lib import gradelib
-from lib.testlib import test, TestFailure, Skip, once
+import pytest
+
+from lib.testlib import TestFailure, Skip, once
 
 TOP = gradelib.TOP
 TOY = os.path.join(TOP, "tests", "grade", "fixtures", "toykit")
@@ -53,8 +55,8 @@ def sh(cmd, timeout=600, **kw):
 
 # --- Starters -----------------------------------------------------------------
 
-@test("grading: check-starters: every starter in the kit equals its solution")
-def _():
+def test_grading_check_starters_every_starter_in_the_kit_equals_its_solution():
+    """grading: check-starters: every starter in the kit equals its solution"""
     rc, out = sh([sys.executable, STARTERS, "check"])
     if rc != 0:
         raise TestFailure("make check-starters failed:\n" + out[-3000:])
@@ -63,8 +65,8 @@ def _():
         raise TestFailure("the toy kit's starter drifted:\n" + out)
 
 
-@test("grading: check-starters finds a drifted starter and malformed markers")
-def _():
+def test_grading_check_starters_finds_a_drifted_starter_and_malformed_markers():
+    """grading: check-starters finds a drifted starter and malformed markers"""
     d = scratch("starters")
     os.makedirs(os.path.join(d, "solutions", "lab07-x"))
     os.makedirs(os.path.join(d, "lab07-x"))
@@ -115,8 +117,8 @@ def toy_grade(tag, *args):
     return rc, out
 
 
-@test("grading: make grade output: OK/FAIL/SKIP lines, Score, exit status (toy lab)")
-def _():
+def test_grading_make_grade_output_ok_fail_skip_lines_score_exit_status_toy_lab():
+    """grading: make grade output: OK/FAIL/SKIP lines, Score, exit status (toy lab)"""
     rc, out = toy_grade("output", "--solution")
     for rx in [r"^boots: OK \(5/5\)$", r"^answer: OK \(10/10\)$", r"^finishes: OK \(5/5\)$",
                r"^Score: 20/20$"]:
@@ -133,8 +135,8 @@ def _():
         raise TestFailure("below full marks must exit 1, got %d" % rc)
 
 
-@test("grading: make grade SUBMISSION=DIR takes only the lab's files and says what it left")
-def _():
+def test_grading_make_grade_submission_dir_takes_only_the_lab_s_files_and_says():
+    """grading: make grade SUBMISSION=DIR takes only the lab's files and says what it left"""
     d = scratch("toy-submission")
     sub = os.path.join(d, "alice", "lab99-toy")
     os.makedirs(sub)
@@ -154,8 +156,8 @@ def _():
         raise TestFailure("the submitted Makefile ran")
 
 
-@test("grading: hidden graders add checks, and the handout leaves them out")
-def _():
+def test_grading_hidden_graders_add_checks_and_the_handout_leaves_them_out():
+    """grading: hidden graders add checks, and the handout leaves them out"""
     kit = gradelib.compose_kit(os.path.join(SCRATCH, "toy-hidden"), TOY)
     os.makedirs(os.path.join(kit, "tests", "grade", "hidden"))
     open(os.path.join(kit, "tests", "grade", "hidden", "lab99.py"), "w").write(
@@ -243,8 +245,8 @@ def toy_class():
     return once("toy-class", go)
 
 
-@test("grading: a class of 12 synthetic submissions grades to the expected grades.csv (toy lab)")
-def _():
+def test_grading_a_class_of_12_synthetic_submissions_grades_to_the_expected_gra():
+    """grading: a class of 12 synthetic submissions grades to the expected grades.csv (toy lab)"""
     c = toy_class()
     if c["rc"] != 0:
         raise TestFailure("grade-class exited %d:\n%s" % (c["rc"], c["out"][-3000:]))
@@ -299,8 +301,8 @@ def _():
         raise TestFailure("z-complete: extra.c must be reported as ignored: %r" % z)
 
 
-@test("grading: nothing from a forbidden Makefile, script or grader in a submission ever runs")
-def _():
+def test_grading_nothing_from_a_forbidden_makefile_script_or_grader_in_a_submis():
+    """grading: nothing from a forbidden Makefile, script or grader in a submission ever runs"""
     c = toy_class()
     if os.path.exists(c["marker"]):
         raise TestFailure("the submission's forbidden file ran: %s exists" % c["marker"])
@@ -323,8 +325,8 @@ def _():
         raise TestFailure("the forbidden Makefile does not touch its marker when run (%s)" % d)
 
 
-@test("grading: the class run stays within its time limits")
-def _():
+def test_grading_the_class_run_stays_within_its_time_limits():
+    """grading: the class run stays within its time limits"""
     c = toy_class()
     js = json.load(open(os.path.join(c["results"], "grades.json")))
     slowest = max((r["seconds"], s) for s, v in js["students"].items() for r in v["labs"].values())
@@ -388,9 +390,10 @@ def bm_class():
     return once("bm-class", go)
 
 
-@test("grading: a bare-metal class (complete, empty, no compile, hang, triple fault, exception, "
-      "forbidden Makefile) grades to the expected rows")
-def _():
+@pytest.mark.class_
+def test_grading_a_bare_metal_class_grades_to_the_expected_rows():
+    """grading: a bare-metal class (complete, empty, no compile, hang, triple fault, exception,
+    forbidden Makefile) grades to the expected rows"""
     c = bm_class()
     if c["rc"] != 0:
         raise TestFailure("grade-class exited %d:\n%s" % (c["rc"], c["out"][-3000:]))
@@ -433,8 +436,9 @@ def km_kit(name):
     return kit
 
 
-@test("grading: a kernel-module lab (fixture): solution full marks, starter less, broken module 0")
-def _():
+@pytest.mark.kernel
+def test_grading_a_kernel_module_lab_fixture_solution_full_marks_starter_less_b():
+    """grading: a kernel-module lab (fixture): solution full marks, starter less, broken module 0"""
     kit = km_kit("km-kit")
     sol = os.path.join(KMODLAB, "solutions", "lab97-kmod")
     broken = scratch("km-broken")
@@ -456,8 +460,8 @@ def _():
 
 # --- Grader declarations -----------------------------------------------------------
 
-@test("grading: a wrong grader declaration is refused with a message")
-def _():
+def test_grading_a_wrong_grader_declaration_is_refused_with_a_message():
+    """grading: a wrong grader declaration is refused with a message"""
     L = gradelib.Lab
     cases = [
         (lambda: L("3", files=[], build=[]), r"two digits"),
@@ -488,8 +492,8 @@ def _():
             raise TestFailure("a bad declaration was accepted (expected /%s/)" % rx)
 
 
-@test("grading: include paths that leave the kit are refused, kit-relative ones accepted")
-def _():
+def test_grading_include_paths_that_leave_the_kit_are_refused_kit_relative_ones():
+    """grading: include paths that leave the kit are refused, kit-relative ones accepted"""
     ok = ['#include "vmx/fields.h"\n', '#include "../common/include/rt.h"\n', '%include "boot.inc"\n',
           '#include <stdint.h>\n', "include this line is prose\n"]
     bad = ['#include "/etc/passwd"\n', '#include "../../other/lab03/x.c"\n', '#include FOO\n',
@@ -525,8 +529,9 @@ def grade_real(number, source, tag):
     return r, "\n".join(lines)
 
 
-@test("grading: every lab solution scores full marks with its grader")
-def _():
+@pytest.mark.kernel
+def test_grading_every_lab_solution_scores_full_marks_with_its_grader():
+    """grading: every lab solution scores full marks with its grader"""
     problems = []
     for n in real_labs():
         folder = gradelib.lab_folder(n, TOP)
@@ -540,8 +545,9 @@ def _():
         raise TestFailure("\n".join(problems))
 
 
-@test("grading: every untouched lab starter builds and scores less than full marks")
-def _():
+@pytest.mark.kernel
+def test_grading_every_untouched_lab_starter_builds_and_scores_less_than_full_m():
+    """grading: every untouched lab starter builds and scores less than full marks"""
     problems = []
     for n in real_labs():
         r, out = grade_real(n, None, "starter")
@@ -569,9 +575,10 @@ def real_bare_metal_lab():
     raise Skip("no bare-metal lab grader with lab_main in a student file yet")
 
 
-@test("grading: a class on the first real bare-metal lab (complete, none, no compile, hang, "
-      "triple fault, forbidden Makefile)")
-def _():
+@pytest.mark.class_
+def test_grading_a_class_on_the_first_real_bare_metal_lab():
+    """grading: a class on the first real bare-metal lab (complete, none, no compile, hang,
+    triple fault, forbidden Makefile)"""
     n, lab, folder, main_file = real_bare_metal_lab()
     sol = os.path.join(TOP, "solutions", folder)
     root = scratch("real-class")
@@ -658,8 +665,8 @@ def check_handout(root, tarpath):
     return names, problems
 
 
-@test("grading: make handout has no solutions/ and reveals no solution region (fixtures, real kit)")
-def _():
+def test_grading_make_handout_has_no_solutions_and_reveals_no_solution_region_f():
+    """grading: make handout has no solutions/ and reveals no solution region (fixtures, real kit)"""
     d = scratch("handout")
     names, problems = check_handout(TOY, os.path.join(d, "toy.tar.gz"))
     for want in ["vmxlab/GNUmakefile", "vmxlab/lab99-toy/toy.asm", "vmxlab/tests/grade/lab99.py"]:
@@ -701,8 +708,9 @@ kill -ABRT $$
 """
 
 
-@test("grading: a crashed emulator earns no points and every check says it crashed (lab03, lab01)")
-def _():
+@pytest.mark.kernel
+def test_grading_a_crashed_emulator_earns_no_points_and_every_check_says_it_cra():
+    """grading: a crashed emulator earns no points and every check says it crashed (lab03, lab01)"""
     d = scratch("crash")
     fake = os.path.join(d, "abort")
     with open(fake, "w") as f:
@@ -745,8 +753,8 @@ def lab03_variant(tag, edits):
     return d
 
 
-@test("grading: lab03 points only for the student's code: calling or #including the kit's answers scores 0, saying why")
-def _():
+def test_grading_lab03_points_only_for_the_student_s_code_calling_or_including():
+    """grading: lab03 points only for the student's code: calling or #including the kit's answers scores 0, saying why"""
     # 1. Each TODO's body a one-line call to the kit's own version.
     calls = lab03_variant("calls", {
         "vmxdemo.c": [("static int vmx_enter(void)\n{\n",
@@ -783,8 +791,8 @@ def _():
 
 # --- Gradescope -------------------------------------------------------------------
 
-@test("grading: make gradescope LAB=03 bundle: run_autograder grades a solution and a starter into results.json")
-def _():
+def test_grading_make_gradescope_lab_03_bundle_run_autograder_grades_a_solution():
+    """grading: make gradescope LAB=03 bundle: run_autograder grades a solution and a starter into results.json"""
     import zipfile
     d = scratch("gradescope")
     p = subprocess.run(["make", "--no-print-directory", "-C", TOP, "gradescope", "LAB=03"],
@@ -846,8 +854,8 @@ def starters_keep():
     return starters.HANDOUT_KEEP
 
 
-@test("grading: no sandbox on this machine: grading stops saying how to allow it; UNSANDBOXED=1 grades and says so")
-def _():
+def test_grading_no_sandbox_on_this_machine_grading_stops_saying_how_to_allow_i():
+    """grading: no sandbox on this machine: grading stops saying how to allow it; UNSANDBOXED=1 grades and says so"""
     d = scratch("no-sandbox")
     env = dict(os.environ, VMXLAB_BWRAP=os.path.join(d, "no-bwrap-here"))
     args = [sys.executable, DRIVER, "grade", "--lab", "03", "--solution",

@@ -15,7 +15,7 @@ import tempfile
 import threading
 
 from lib import emu
-from lib.testlib import test, expect, expect_not, TestFailure
+from lib.testlib import expect, expect_not, TestFailure
 
 # A boot sector: program COM1 for 8N1, print MESSAGE (LOOP times, 0 = forever),
 # then end the run through the Bochs shutdown port, or spin if HANG.
@@ -86,32 +86,32 @@ def boot_image(tag, message="harness ok", loop=1, hang=False):
     return path
 
 
-@test("harness: a Bochs run captures COM1 and ends by itself")
-def _():
+def test_harness_a_bochs_run_captures_com1_and_ends_by_itself():
+    """harness: a Bochs run captures COM1 and ends by itself"""
     run = emu.run_bochs(boot_image("hello"), name="harness-hello", timeout=20)
     expect(run, r"^harness ok\r?$")
     if not run.ended_cleanly:
         raise TestFailure("run did not end by itself: %s" % run.why_stopped())
 
 
-@test("harness: a hanging guest is stopped by the tick watchdog")
-def _():
+def test_harness_a_hanging_guest_is_stopped_by_the_tick_watchdog():
+    """harness: a hanging guest is stopped by the tick watchdog"""
     run = emu.run_bochs(boot_image("hang", hang=True, message="x"), name="harness-watchdog",
                         ticks=60_000_000, timeout=30)
     if not run.watchdog or run.timed_out:
         raise TestFailure("expected the watchdog to stop the run: %r" % run)
 
 
-@test("harness: a hanging guest is stopped by the wall-clock timeout")
-def _():
+def test_harness_a_hanging_guest_is_stopped_by_the_wall_clock_timeout():
+    """harness: a hanging guest is stopped by the wall-clock timeout"""
     run = emu.run_bochs(boot_image("hang", hang=True, message="x"), name="harness-timeout",
                         ticks=None, timeout=2)
     if not run.timed_out or run.wall > 10:
         raise TestFailure("expected the timeout to stop the run after ~2 s: %r" % run)
 
 
-@test("harness: a guest flooding COM1 is stopped at the serial cap")
-def _():
+def test_harness_a_guest_flooding_com1_is_stopped_at_the_serial_cap():
+    """harness: a guest flooding COM1 is stopped at the serial cap"""
     cap = 16 * 1024
     run = emu.run_bochs(boot_image("flood", message="x" * 70, loop=0), name="harness-flood",
                         ticks=None, timeout=60, serial_cap=cap)
@@ -119,8 +119,8 @@ def _():
         raise TestFailure("expected the serial cap to stop the run: %r" % run)
 
 
-@test("harness: 4 Bochs runs at once, each isolated with its own transcript")
-def _():
+def test_harness_4_bochs_runs_at_once_each_isolated_with_its_own_transcript():
+    """harness: 4 Bochs runs at once, each isolated with its own transcript"""
     runs = [None] * 4
 
     def one(i):
@@ -136,8 +136,8 @@ def _():
         expect_not(run.stdout, r"Address already in use|bind.*fail", "VNC port clash")
 
 
-@test("harness: two processes running the same name get separate folders")
-def _():
+def test_harness_two_processes_running_the_same_name_get_separate_folders():
+    """harness: two processes running the same name get separate folders"""
     code = ("import sys; sys.path.insert(0, %r); from lib import emu; "
             "r = emu.run_bochs(%r, name='harness-xproc', timeout=30); print(r.dir)"
             % (os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + "/tests",
@@ -152,8 +152,8 @@ def _():
             expect(f.read(), r"^xproc\r?$")
 
 
-@test("harness: TAP results: a short plan, a bad exit status and silence are failures")
-def _():
+def test_harness_tap_results_a_short_plan_a_bad_exit_status_and_silence_are_fai():
+    """harness: TAP results: a short plan, a bad exit status and silence are failures"""
     from lib.testlib import parse_tap
     cases = [
         ("1..2\nok 1 - a\nok 2 - b\n", 0, []),
@@ -171,8 +171,8 @@ def _():
 # --- Sound, and emulators that die (issue: every Bochs run aborted on a fresh
 # machine in Bochs' sound mixer, and the kit said nothing) -------------------
 
-@test("harness: a real Bochs run uses the dummy sound drivers and prints no ALSA line")
-def _():
+def test_harness_a_real_bochs_run_uses_the_dummy_sound_drivers_and_prints_no_al():
+    """harness: a real Bochs run uses the dummy sound drivers and prints no ALSA line"""
     run = emu.run_bochs(boot_image("sound", message="sound check"), name="harness-sound", timeout=20)
     expect(run, r"^sound check\r?$")
     with open(os.path.join(run.dir, "bochsrc")) as f:
@@ -219,8 +219,8 @@ def expect_crash(fn, pattern):
     raise TestFailure("the emulator died and the harness returned quietly: %r" % run)
 
 
-@test("harness: Bochs aborting before the guest prints is a crash, with its stderr tail")
-def _():
+def test_harness_bochs_aborting_before_the_guest_prints_is_a_crash_with_its_std():
+    """harness: Bochs aborting before the guest prints is a crash, with its stderr tail"""
     fake = stand_in("bochs-abort", "aborts like Bochs' sound mixer did", ABORT_BODY)
     e = expect_crash(lambda: emu.run_bochs(boot_image("hello"), name="harness-crash-abort",
                                            timeout=20, emulator=fake),
@@ -231,8 +231,8 @@ def _():
         expect(f.read(), r"^Bochs crashed \(SIGABRT", "status.txt")
 
 
-@test("harness: a signal after part of the output is a crash naming the last line")
-def _():
+def test_harness_a_signal_after_part_of_the_output_is_a_crash_naming_the_last_l():
+    """harness: a signal after part of the output is a crash naming the last line"""
     fake = stand_in("bochs-segv-midway", "prints a line, then segfaults",
                     "printf 'lab03: starting\\n' > serial.txt\nkill -SEGV $$")
     expect_crash(lambda: emu.run_bochs(boot_image("hello"), name="harness-crash-midway",
@@ -241,8 +241,8 @@ def _():
                  r"\(its last line: 'lab03: starting'\)")
 
 
-@test("harness: a signal after the closing line is noted, not failed")
-def _():
+def test_harness_a_signal_after_the_closing_line_is_noted_not_failed():
+    """harness: a signal after the closing line is noted, not failed"""
     fake = stand_in("bochs-segv-late", "prints the closing line, then segfaults (seen once in 2.7)",
                     "printf 'all fine\\nvmxlab: done\\n' > serial.txt\nkill -SEGV $$")
     run = emu.run_bochs(boot_image("hello"), name="harness-crash-late", timeout=20, emulator=fake)
@@ -253,8 +253,8 @@ def _():
                "the note in status.txt")
 
 
-@test("harness: an emulator that exits before the guest printed anything is a crash")
-def _():
+def test_harness_an_emulator_that_exits_before_the_guest_printed_anything_is_a():
+    """harness: an emulator that exits before the guest printed anything is a crash"""
     fake = stand_in("bochs-exit1", "exits at once, status 1, as Bochs does on a bad bochsrc",
                     "echo '>>PANIC<< bochsrc: unknown option' >&2\nexit 1")
     expect_crash(lambda: emu.run_bochs(boot_image("hello"), name="harness-crash-exit",
@@ -263,8 +263,8 @@ def _():
                  r"    \| >>PANIC<< bochsrc: unknown option")
 
 
-@test("harness: QEMU aborting is a crash too")
-def _():
+def test_harness_qemu_aborting_is_a_crash_too():
+    """harness: QEMU aborting is a crash too"""
     fake = stand_in("qemu-abort", "aborts at start", ABORT_BODY)
     expect_crash(lambda: emu.run_qemu("harness-crash-qemu", floppy=boot_image("hello"),
                                       timeout=20, emulator=fake),

@@ -19,11 +19,15 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from lib import emu
-from lib.testlib import test, expect, expect_not, expect_clean_end, build_path, once, TestFailure, TOP
+from lib.testlib import expect, expect_not, expect_clean_end, build_path, once, TestFailure, TOP
 
 sys.path.insert(0, os.path.join(TOP, "common", "kernel"))
 import kboot  # noqa: E402
+
+pytestmark = pytest.mark.kernel
 
 HASWELL = "corei7_haswell_4770"
 PENRYN = "core2_penryn_t9600"
@@ -103,8 +107,8 @@ def checks(run, pattern):
 
 
 # --- QEMU, Debian's kernel, no VMX ------------------------------------------------
-@test("lab01: QEMU (Debian kernel): vmxmsrs.ko loads; /proc/vmxmsrs says no VMX in one line")
-def _():
+def test_lab01_qemu_debian_kernel_vmxmsrs_ko_loads_proc_vmxmsrs_says_no_vmx_in():
+    """lab01: QEMU (Debian kernel): vmxmsrs.ko loads; /proc/vmxmsrs says no VMX in one line"""
     run = qemu_checks()
     checks(run, r"loaded vmxmsrs$")
     text = vmxmsrs_text(run)
@@ -119,8 +123,8 @@ def _():
 
 
 # --- Bochs, minimal kernel, VMX ------------------------------------------------------
-@test("lab01: Bochs haswell: every raw line of /proc/vmxmsrs equals what bare-metal msrdump reads")
-def _():
+def test_lab01_bochs_haswell_every_raw_line_of_proc_vmxmsrs_equals_what_bare_me():
+    """lab01: Bochs haswell: every raw line of /proc/vmxmsrs equals what bare-metal msrdump reads"""
     mine = raw_lines(part(vmxmsrs_text(bochs_checks()), "raw"))
     ref_run = msrdump(HASWELL)
     expect_clean_end(ref_run)
@@ -145,16 +149,16 @@ def _():
         raise TestFailure("haswell must have IA32_VMX_BASIC and IA32_VMX_EPT_VPID_CAP")
 
 
-@test("lab01: Bochs penryn, 2 CPUs: the MSRs are read on both CPUs and they agree")
-def _():
+def test_lab01_bochs_penryn_2_cpus_the_msrs_are_read_on_both_cpus_and_they_agre():
+    """lab01: Bochs penryn, 2 CPUs: the MSRs are read on both CPUs and they agree"""
     text = vmxmsrs_text(bochs_cat(PENRYN, 2))
     expect(text, r"^vmx: yes: CPU vendor GenuineIntel, CPUID\.1:ECX\[5\] \(VMX\) = 1$")
     expect(part(text, "cpus"), r"^cpus: all 2 online CPUs agree$")
     expect_not(text, r"^cpu \d+ differs")
 
 
-@test("lab01: Bochs haswell: decoded control words agree with vmxinfo on the same values (0x482 too)")
-def _():
+def test_lab01_bochs_haswell_decoded_control_words_agree_with_vmxinfo_on_the_sa():
+    """lab01: Bochs haswell: decoded control words agree with vmxinfo on the same values (0x482 too)"""
     text = vmxmsrs_text(bochs_checks())
     raw = raw_lines(part(text, "raw"))
     decoded = part(text, "decoded")
@@ -197,8 +201,8 @@ def _():
                           % (m.group(1), names))
 
 
-@test("lab01: Bochs penryn: IA32_VMX_EPT_VPID_CAP and IA32_VMX_VMFUNC are absent with reasons")
-def _():
+def test_lab01_bochs_penryn_ia32_vmx_ept_vpid_cap_and_ia32_vmx_vmfunc_are_absen():
+    """lab01: Bochs penryn: IA32_VMX_EPT_VPID_CAP and IA32_VMX_VMFUNC are absent with reasons"""
     run = bochs_cat(PENRYN, 2)
     text = vmxmsrs_text(run)
     raw = raw_lines(part(text, "raw"))
@@ -219,16 +223,16 @@ def _():
 
 
 # --- Robustness (both kernels) -------------------------------------------------
-@test("lab01: insmod/rmmod 20 times, /proc/vmxmsrs gone after each rmmod (QEMU and Bochs)")
-def _():
+def test_lab01_insmod_rmmod_20_times_proc_vmxmsrs_gone_after_each_rmmod_qemu_an():
+    """lab01: insmod/rmmod 20 times, /proc/vmxmsrs gone after each rmmod (QEMU and Bochs)"""
     for run in (qemu_checks(), bochs_checks()):
         expect_not(run, r"^check: cycle \d+:", "failed cycle")
         checks(run, r"cycles vmxmsrs 20 of 20$")
         checks(run, r"unloaded vmxmsrs, /proc/vmxmsrs gone$")
 
 
-@test("lab01: 8 concurrent readers and dd bs=1 get the same bytes as cat (QEMU and Bochs)")
-def _():
+def test_lab01_8_concurrent_readers_and_dd_bs_1_get_the_same_bytes_as_cat_qemu():
+    """lab01: 8 concurrent readers and dd bs=1 get the same bytes as cat (QEMU and Bochs)"""
     for run in (qemu_checks(), bochs_checks()):
         checks(run, r"concurrent /proc/vmxmsrs 8 of 8 identical$")
         m = checks(run, r"ddcmp /proc/vmxmsrs (\S+) \((\d+) bytes by dd, (\d+) by cat\)$")
@@ -240,15 +244,15 @@ def _():
                           % m.group(1))
 
 
-@test("lab01: /proc/vmxmsrs is 0444 and a non-root user can read it")
-def _():
+def test_lab01_proc_vmxmsrs_is_0444_and_a_non_root_user_can_read_it():
+    """lab01: /proc/vmxmsrs is 0444 and a non-root user can read it"""
     for run in (qemu_checks(), bochs_checks()):
         checks(run, r"mode /proc/vmxmsrs 444$")
         checks(run, r"nonroot /proc/vmxmsrs readable$")
 
 
-@test("lab01/lab02: no WARN, BUG or Oops in the kernel log (QEMU and Bochs)")
-def _():
+def test_lab01_lab02_no_warn_bug_or_oops_in_the_kernel_log_qemu_and_bochs():
+    """lab01/lab02: no WARN, BUG or Oops in the kernel log (QEMU and Bochs)"""
     for run in (qemu_checks(), bochs_checks()):
         log = kboot.section(run.serial, "dmesg")
         if log is None:

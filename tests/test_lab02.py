@@ -16,10 +16,14 @@ import os
 import re
 import sys
 
-from lib.testlib import test, expect, expect_not, expect_clean_end, once, TestFailure, TOP
+import pytest
+
+from lib.testlib import expect, expect_not, expect_clean_end, once, TestFailure, TOP
 
 sys.path.insert(0, os.path.join(TOP, "common", "kernel"))
 import kboot  # noqa: E402
+
+pytestmark = pytest.mark.kernel
 
 HASWELL = "corei7_haswell_4770"
 REG_LINE = re.compile(r"^(CR0|CR2|CR3|CR4|CR8|EFER): 0x([0-9a-f]{16})(.*)$", re.M)
@@ -78,35 +82,35 @@ def check_registers(run):
     return regs
 
 
-@test("lab02: QEMU (Debian kernel): /proc/sysregs shows CR0 PE PG, CR4 PAE, EFER LME LMA")
-def _():
+def test_lab02_qemu_debian_kernel_proc_sysregs_shows_cr0_pe_pg_cr4_pae_efer_lme():
+    """lab02: QEMU (Debian kernel): /proc/sysregs shows CR0 PE PG, CR4 PAE, EFER LME LMA"""
     check_registers(qemu_checks())
 
 
-@test("lab02: Bochs haswell (minimal kernel): /proc/sysregs shows CR0 PE PG, CR4 PAE, EFER LME LMA; CR4.VMXE clear")
-def _():
+def test_lab02_bochs_haswell_minimal_kernel_proc_sysregs_shows_cr0_pe_pg_cr4_pa():
+    """lab02: Bochs haswell (minimal kernel): /proc/sysregs shows CR0 PE PG, CR4 PAE, EFER LME LMA; CR4.VMXE clear"""
     regs = check_registers(bochs_checks())
     if "VMXE" in regs["CR4"][1]:
         raise TestFailure("CR4.VMXE is set although nothing executed VMXON: %s" % (regs["CR4"],))
 
 
-@test("lab02: /proc/sysregs is 0400 and a non-root read is refused (QEMU and Bochs)")
-def _():
+def test_lab02_proc_sysregs_is_0400_and_a_non_root_read_is_refused_qemu_and_boc():
+    """lab02: /proc/sysregs is 0400 and a non-root read is refused (QEMU and Bochs)"""
     for run in (qemu_checks(), bochs_checks()):
         expect(run, r"^check: mode /proc/sysregs 400$")
         expect(run, r"^check: nonroot /proc/sysregs refused: .*Permission denied")
 
 
-@test("lab02: insmod/rmmod 20 times, /proc/sysregs gone after each rmmod (QEMU and Bochs)")
-def _():
+def test_lab02_insmod_rmmod_20_times_proc_sysregs_gone_after_each_rmmod_qemu_an():
+    """lab02: insmod/rmmod 20 times, /proc/sysregs gone after each rmmod (QEMU and Bochs)"""
     for run in (qemu_checks(), bochs_checks()):
         expect_not(run, r"^check: cycle \d+:", "failed cycle")
         expect(run, r"^check: cycles sysregs 20 of 20$")
         expect(run, r"^check: unloaded sysregs, /proc/sysregs gone$")
 
 
-@test("lab02: 8 concurrent readers and dd bs=1 agree with cat on CPU 0 (QEMU and Bochs)")
-def _():
+def test_lab02_8_concurrent_readers_and_dd_bs_1_agree_with_cat_on_cpu_0_qemu_an():
+    """lab02: 8 concurrent readers and dd bs=1 agree with cat on CPU 0 (QEMU and Bochs)"""
     for run in (qemu_checks(), bochs_checks()):
         expect(run, r"^check: concurrent /proc/sysregs 8 of 8 identical$")
         m = expect(run, r"^check: ddcmp /proc/sysregs (\S+) \((\d+) bytes by dd, (\d+) by cat\)$")
@@ -114,8 +118,8 @@ def _():
             raise TestFailure("dd bs=1 and cat differ: %s (%s)" % (m.group(0), run.dir))
 
 
-@test("lab02: no WARN, BUG or Oops after sysregs.ko (QEMU and Bochs)")
-def _():
+def test_lab02_no_warn_bug_or_oops_after_sysregs_ko_qemu_and_bochs():
+    """lab02: no WARN, BUG or Oops after sysregs.ko (QEMU and Bochs)"""
     for run in (qemu_checks(), bochs_checks()):
         log = kboot.section(run.serial, "dmesg")
         if log is None:

@@ -25,8 +25,10 @@ import random
 import re
 import subprocess
 
+import pytest
+
 from lib import emu
-from lib.testlib import (test, expect, expect_not, expect_clean_end, build_path,
+from lib.testlib import (expect, expect_not, expect_clean_end, build_path,
                          once, TestFailure, TOP)
 
 HASWELL = "corei7_haswell_4770"
@@ -173,32 +175,31 @@ def pairs():
     return out
 
 
-def register_pair(name, mask, shadow, io_exiting):
+def pair_id(name, mask, shadow, io_exiting):
     label = "mask %s shadow 0x%08x" % ("FIXED0" if mask is None else "0x%08x" % mask, shadow)
-
-    @test("lab04: guest smsw = CR0 expected, %s (%s)%s"
-          % (name, label, ", IO_EXITING=1" if io_exiting else ""))
-    def _():
-        m = fixed0() if mask is None else mask
-        values = {"CR0_MASK": m, "CR0_SHADOW": shadow}
-        if io_exiting:
-            values["IO_EXITING"] = 1
-        run = lab04(values)
-        check_smsw(run, m, shadow)
-        if io_exiting:
-            check_io_exits(run)
-        else:
-            expect_not(run, r"^exit: IO_INSTRUCTION", "I/O exit (COM1 should pass through)")
+    return "%s (%s)%s" % (name, label, ", IO_EXITING=1" if io_exiting else "")
 
 
-for _name, _mask, _shadow in pairs():
-    register_pair(_name, _mask, _shadow, False)
-for _name, _mask, _shadow in pairs():
-    register_pair(_name, _mask, _shadow, True)
+PAIRS = [(n, m, s, io) for io in (False, True) for n, m, s in pairs()]
 
 
-@test("lab04: the default run shows the guest believing it is in real mode (PE, PG hidden)")
-def _():
+@pytest.mark.parametrize("name,mask,shadow,io_exiting", PAIRS, ids=[pair_id(*p) for p in PAIRS])
+def test_lab04_guest_smsw_is_cr0_expected(name, mask, shadow, io_exiting):
+    """lab04: guest smsw = CR0 expected, for a mask/shadow pair (and with IO_EXITING=1)"""
+    m = fixed0() if mask is None else mask
+    values = {"CR0_MASK": m, "CR0_SHADOW": shadow}
+    if io_exiting:
+        values["IO_EXITING"] = 1
+    run = lab04(values)
+    check_smsw(run, m, shadow)
+    if io_exiting:
+        check_io_exits(run)
+    else:
+        expect_not(run, r"^exit: IO_INSTRUCTION", "I/O exit (COM1 should pass through)")
+
+
+def test_lab04_the_default_run_shows_the_guest_believing_it_is_in_real_mode_pe():
+    """lab04: the default run shows the guest believing it is in real mode (PE, PG hidden)"""
     run = lab04()
     check_smsw(run, 0x80000001, 0)
     if number(run, "guest smsw") & (CR0_PE | CR0_PG):
@@ -206,8 +207,8 @@ def _():
     expect(run, r"^params: the defaults")
 
 
-@test("lab04: the guest reads the BIOS tick count at 0040:006C as the host sees it")
-def _():
+def test_lab04_the_guest_reads_the_bios_tick_count_at_0040_006c_as_the_host_see():
+    """lab04: the guest reads the BIOS tick count at 0040:006C as the host sees it"""
     run = lab04()
     host = number(run, "host bios ticks")
     guest = number(run, "guest bios ticks")
@@ -216,8 +217,8 @@ def _():
                           % (guest, host, run.dir))
 
 
-@test("lab04: the final hlt is a #GP exception exit (vector 13, error code 0) at guest_final_hlt")
-def _():
+def test_lab04_the_final_hlt_is_a_gp_exception_exit_vector_13_error_code_0_at_g():
+    """lab04: the final hlt is a #GP exception exit (vector 13, error code 0) at guest_final_hlt"""
     run = lab04()
     elf = build_path("solutions", "lab04", "lab04.elf")
     syms = {}
@@ -232,8 +233,8 @@ def _():
     expect(run, r"^exits: 1$")
 
 
-@test("lab04: EXCEPTION_BITMAP=0x100 reports the guest's #DF as an exception exit with vector and error code")
-def _():
+def test_lab04_exception_bitmap_0x100_reports_the_guest_s_df_as_an_exception_ex():
+    """lab04: EXCEPTION_BITMAP=0x100 reports the guest's #DF as an exception exit with vector and error code"""
     run = lab04({"EXCEPTION_BITMAP": 0x100})
     expect_clean_end(run)
     # #GP (not intercepted) finds no guest IDT (limit 0): the second fault
@@ -244,8 +245,8 @@ def _():
     expect_not(run, r"^exception: vector 13")
 
 
-@test("lab04: EXCEPTION_BITMAP=0 lets the #GP escalate to a TRIPLE_FAULT exit")
-def _():
+def test_lab04_exception_bitmap_0_lets_the_gp_escalate_to_a_triple_fault_exit():
+    """lab04: EXCEPTION_BITMAP=0 lets the #GP escalate to a TRIPLE_FAULT exit"""
     run = lab04({"EXCEPTION_BITMAP": 0})
     expect_clean_end(run)
     expect(run, r"^exit: TRIPLE_FAULT qualification 0x0 ")
@@ -253,15 +254,15 @@ def _():
     expect(run, r"^exit count: TRIPLE_FAULT 1$")
 
 
-@test("lab04: EXCEPTION_BITMAP=0xffffffff still ends at the #GP of the final hlt")
-def _():
+def test_lab04_exception_bitmap_0xffffffff_still_ends_at_the_gp_of_the_final_hl():
+    """lab04: EXCEPTION_BITMAP=0xffffffff still ends at the #GP of the final hlt"""
     run = lab04({"EXCEPTION_BITMAP": 0xFFFFFFFF})
     expect(run, r"^exception: vector 13 #GP, hardware exception, error code 0x0")
     expect(run, r"^guest: done ")
 
 
-@test("lab04: a GUEST_CR0 without PE and PG is refused by the checker before launch, naming the bits")
-def _():
+def test_lab04_a_guest_cr0_without_pe_and_pg_is_refused_by_the_checker_before_l():
+    """lab04: a GUEST_CR0 without PE and PG is refused by the checker before launch, naming the bits"""
     run = lab04({"GUEST_CR0": CR0_NE | CR0_ET})
     expect_clean_end(run)
     expect(run, r"^vmcheck: GUEST_CR0_FIXED_BITS \(SDM 26\.3\.1\.1\): .*\[GUEST_CR0=0x30\]$")
@@ -271,16 +272,16 @@ def _():
     expect_not(run, r"^guest smsw")
 
 
-@test("lab04: a GUEST_CR0 without NE is refused by the checker, naming NE")
-def _():
+def test_lab04_a_guest_cr0_without_ne_is_refused_by_the_checker_naming_ne():
+    """lab04: a GUEST_CR0 without NE is refused by the checker, naming NE"""
     run = lab04({"GUEST_CR0": CR0_PG | CR0_ET | CR0_PE})
     expect(run, r"^vmcheck: GUEST_CR0_FIXED_BITS ")
     expect(run, r"^GUEST_CR0 0x80000011 lacks bits IA32_VMX_CR0_FIXED0 \(0x[0-9a-f]+\) requires: NE$")
     expect_not(run, r"^VMLAUNCH")
 
 
-@test("lab04: an allowed GUEST_CR0 (with MP) is what the guest runs with")
-def _():
+def test_lab04_an_allowed_guest_cr0_with_mp_is_what_the_guest_runs_with():
+    """lab04: an allowed GUEST_CR0 (with MP) is what the guest runs with"""
     cr0 = fixed0() | CR0_ET | CR0_MP
     run = lab04({"GUEST_CR0": cr0, "CR0_MASK": 0, "CR0_SHADOW": 0})
     check_smsw(run, 0, 0)
@@ -295,8 +296,8 @@ def make(*args):
     return p.returncode, p.stdout + p.stderr
 
 
-@test("lab04: make run-lab04 refuses malformed and too-wide values before building, naming them")
-def _():
+def test_lab04_make_run_lab04_refuses_malformed_and_too_wide_values_before_buil():
+    """lab04: make run-lab04 refuses malformed and too-wide values before building, naming them"""
     cases = [("CR0_MASK=0x1g", r"CR0_MASK=0x1g is not a number"),
              ("CR0_SHADOW=0x100000000", r"CR0_SHADOW=0x100000000 is wider than 32 bits"),
              ("EXCEPTION_BITMAP=12a", r"EXCEPTION_BITMAP=12a is not a number"),
@@ -313,8 +314,8 @@ def _():
                               % (arg, rc, out[-500:], pattern))
 
 
-@test("lab04: make run-lab04 refuses a misspelled parameter, naming the real one, and leaves other variables alone")
-def _():
+def test_lab04_make_run_lab04_refuses_a_misspelled_parameter_naming_the_real_on():
+    """lab04: make run-lab04 refuses a misspelled parameter, naming the real one, and leaves other variables alone"""
     cases = [("CR0MASK=1", r"CR0MASK is not a lab04 parameter; did you mean CR0_MASK\?"),
              ("cr0_shadow=0x8", r"cr0_shadow is not a lab04 parameter; did you mean CR0_SHADOW\?"),
              ("IO_EXITNG=1", r"IO_EXITNG is not a lab04 parameter; did you mean IO_EXITING\?"),
@@ -336,8 +337,8 @@ def _():
                           % (" ".join(others), rc, out[-500:]))
 
 
-@test("lab04: make lab04-params writes the patched image the grader runs")
-def _():
+def test_lab04_make_lab04_params_writes_the_patched_image_the_grader_runs():
+    """lab04: make lab04-params writes the patched image the grader runs"""
     out_img = os.path.join(TOP, "build", "solutions", "lab04", "test-lab04-params", "lab04.img")
     rc, out = make("lab04-params", "SOLUTION=1", "CR0_MASK=0x8", "CR0_SHADOW=0x8",
                    "LAB04_OUT=" + out_img)
@@ -349,8 +350,8 @@ def _():
     check_smsw(run, 0x8, 0x8)
 
 
-@test("lab04: the untouched starter builds, runs and stops cleanly (the checker refuses its guest state)")
-def _():
+def test_lab04_the_untouched_starter_builds_runs_and_stops_cleanly_the_checker():
+    """lab04: the untouched starter builds, runs and stops cleanly (the checker refuses its guest state)"""
     run = lab04(image=STARTER_IMG)
     expect_clean_end(run)
     expect_not(run, r"^EXCEPTION:")
@@ -359,8 +360,8 @@ def _():
     expect(run, r"^vmxlab: done$")
 
 
-@test("lab04: QEMU (TCG) says there is no VMX and ends cleanly")
-def _():
+def test_lab04_qemu_tcg_says_there_is_no_vmx_and_ends_cleanly():
+    """lab04: QEMU (TCG) says there is no VMX and ends cleanly"""
     run = once(("lab04-qemu",), lambda: emu.run_qemu(
         name="lab04-qemu-tcg", floppy=build_path(*SOLUTION_IMG), timeout=60))
     expect_clean_end(run)
@@ -369,10 +370,8 @@ def _():
     expect(run, r"^vmxlab: done$")
 
 
-for _cpu in ("core2_penryn_t9600", "tigerlake"):
-    def _register(cpu):
-        @test("lab04: guest smsw = CR0 expected on %s" % cpu)
-        def _():
-            check_smsw(lab04({"CR0_MASK": 0x80000021, "CR0_SHADOW": 0x00000010}, cpu=cpu),
-                       0x80000021, 0x00000010)
-    _register(_cpu)
+@pytest.mark.parametrize("cpu", ["core2_penryn_t9600", "tigerlake"])
+def test_lab04_guest_smsw_is_cr0_expected_on(cpu):
+    """lab04: guest smsw = CR0 expected on CPU"""
+    check_smsw(lab04({"CR0_MASK": 0x80000021, "CR0_SHADOW": 0x00000010}, cpu=cpu),
+               0x80000021, 0x00000010)

@@ -27,7 +27,11 @@ import shutil
 import subprocess
 import sys
 
-from lib.testlib import test, once, TestFailure, TOP
+import pytest
+
+from lib.testlib import once, TestFailure, TOP
+
+pytestmark = pytest.mark.class_
 
 DRIVER = os.path.join(TOP, "tests", "grade", "driver.py")
 SCRATCH = os.path.join(TOP, "build", "sandbox-test")
@@ -225,8 +229,8 @@ def student_text(res, name):
     return "\n".join(out)
 
 
-@test("sandbox: no byte of an outside file reaches any transcript, log or report (lab03, lab04 classes)")
-def _():
+def test_sandbox_no_byte_of_an_outside_file_reaches_any_transcript_log_or_repor():
+    """sandbox: no byte of an outside file reaches any transcript, log or report (lab03, lab04 classes)"""
     s = runs()
     needles = [s["canary"].encode(), s["other"].encode(), b"BEGIN SOLUTION", b"instructor notes"]
     for number, (out, grades, res) in s["results"].items():
@@ -239,8 +243,8 @@ def _():
                 raise TestFailure("lab%s: %r leaked into the class run's output" % (number, n.decode()))
 
 
-@test("sandbox: each hostile submission's report names what was refused, hidden or which limit stopped it")
-def _():
+def test_sandbox_each_hostile_submission_s_report_names_what_was_refused_hidden():
+    """sandbox: each hostile submission's report names what was refused, hidden or which limit stopped it"""
     s = runs()
     problems = []
     for number, cls, cases, normal in s["classes"]:
@@ -257,8 +261,8 @@ def _():
         raise TestFailure("\n".join(problems))
 
 
-@test("sandbox: the normal students of a hostile class get the grade they get alone")
-def _():
+def test_sandbox_the_normal_students_of_a_hostile_class_get_the_grade_they_get():
+    """sandbox: the normal students of a hostile class get the grade they get alone"""
     s = runs()
     for number, cls, cases, normal in s["classes"]:
         out, grades, res = s["results"][number]
@@ -272,8 +276,8 @@ def _():
             raise TestFailure("lab%s a-complete: not full marks among hostile students" % number)
 
 
-@test("sandbox: grades record the sandbox, the kit's commit and the Bochs version")
-def _():
+def test_sandbox_grades_record_the_sandbox_the_kit_s_commit_and_the_bochs_versi():
+    """sandbox: grades record the sandbox, the kit's commit and the Bochs version"""
     s = runs()
     out, grades, res = s["results"]["03"]
     r = grades["students"]["a-complete"]["labs"]["03"]

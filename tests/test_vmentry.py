@@ -30,11 +30,12 @@ import re
 import struct
 import sys
 import concurrent.futures
-import threading
 import time
 
+import pytest
+
 from lib import emu
-from lib.testlib import test, once, Skip, TestFailure, build_path, TOP
+from lib.testlib import once, Skip, TestFailure, build_path, TOP
 
 CASES_DEF = os.path.join(TOP, "tests", "vmentry", "cases.def")
 MAGIC = b"VMENTRY_CASE_NO:"
@@ -69,13 +70,8 @@ def load_cases():
 
 
 CASES = load_cases()
-BATCHES = 4                     # Bochs runs at once (the runner's 4 jobs, 2 cores)
+BATCHES = 4                     # Bochs runs at once for one model (2 cores: they mostly wait)
 SEPARATOR = "VMFAIL: VMCLEAR with invalid physical address"
-_lock = threading.Lock()
-_results = {}                   # cpu -> {case number -> parsed result}
-_spans = {}                     # cpu -> [(start, end) of every Bochs run]
-_batches = {}                   # cpu -> [Future] per batch, started once
-_bochs_slots = threading.Semaphore(BATCHES)    # at most 4 of our Bochs at once, all models
 
 
 def case_image(first, count, cpu):
@@ -156,14 +152,14 @@ def judge(case, r, cpu=CPU):
 
 
 def run_cases(cpu, first, count):
-    """One Bochs boot running cases first..first+count-1; store each case's part."""
+    """One Bochs boot running cases first..first+count-1: (run, {case number:
+    judged result}, (start, end) of the run)."""
     image = case_image(first, count, cpu)
-    with _bochs_slots:
-        t0 = time.monotonic()
-        run = emu.run_bochs(image, cpu=cpu, timeout=90,
-                            name="vmentry-%s%02d-%02d" % ("" if cpu == CPU else cpu + "-",
-                                                         first, first + count - 1))
-        t1 = time.monotonic()
+    t0 = time.monotonic()
+    run = emu.run_bochs(image, cpu=cpu, timeout=90,
+                        name="vmentry-%s%02d-%02d" % ("" if cpu == CPU else cpu + "-",
+                                                     first, first + count - 1))
+    t1 = time.monotonic()
     # The serial transcript, cut at each "case: N NAME" line; the Bochs log,
     # cut at the separator VMCLEAR line the payload causes before each case.
     serial = {}
@@ -178,78 +174,75 @@ def run_cases(cpu, first, count):
             logs.append(current)
         elif current is not None:
             current.append(line)
-    with _lock:
-        _spans.setdefault(cpu, []).append((t0, t1))
-        results = _results.setdefault(cpu, {})
-        for k in range(count):
-            n = first + k
-            if n in serial and k < len(logs) and n not in results:
-                r = parse(serial[n], "\n".join(logs[k]))
-                r["run"] = run
-                results[n] = judge(CASES[n], r, cpu)
-    return run
+    results = {}
+    for k in range(count):
+        n = first + k
+        if n in serial and k < len(logs):
+            r = parse(serial[n], "\n".join(logs[k]))
+            r["run"] = run
+            results[n] = judge(CASES[n], r, cpu)
+    return run, results, (t0, t1)
 
 
-def start_batches(cpu):
-    """Start every batch of `cpu` at once (first caller); return their futures."""
-    with _lock:
-        if cpu not in _batches:
-            pool = concurrent.futures.ThreadPoolExecutor(max_workers=BATCHES)
-            size = (len(CASES) + BATCHES - 1) // BATCHES
-            _batches[cpu] = [pool.submit(run_cases, cpu, f, min(size, len(CASES) - f))
-                             for f in range(0, len(CASES), size)]
-            pool.shutdown(wait=False)
-        return _batches[cpu]
+def all_cases(cpu):
+    """Every case on `cpu`, in BATCHES Bochs boots at once, run once per test
+    session (testlib.once: the pytest-xdist workers share it): ({case number:
+    result}, [(start, end) of each boot])."""
+    def go():
+        size = (len(CASES) + BATCHES - 1) // BATCHES
+        with concurrent.futures.ThreadPoolExecutor(max_workers=BATCHES) as pool:
+            batches = list(pool.map(lambda f: run_cases(cpu, f, min(size, len(CASES) - f)),
+                                    range(0, len(CASES), size)))
+        results = {}
+        for _, r, _ in batches:
+            results.update(r)
+        return results, [span for _, _, span in batches]
+    return once(("vmentry", cpu), go)
 
 
 def run_case(case, cpu=CPU):
     """The result of one case: from its batch, or (if the batch died before
     reaching it) from a Bochs run of that case alone."""
     number = case[0]
-    for f in start_batches(cpu):
-        f.result()
-    with _lock:
-        if number in _results.get(cpu, {}):
-            return _results[cpu][number]
-    run = once(("vmentry-alone", cpu, number), lambda: run_cases(cpu, number, 1))
-    with _lock:
-        if number not in _results.get(cpu, {}):
-            raise TestFailure("case %d printed no `case:` line even when run alone (%s): %s/serial.txt"
-                              % (number, run.why_stopped(), os.path.relpath(run.dir, TOP)))
-        return _results[cpu][number]
+    results, _ = all_cases(cpu)
+    if number in results:
+        return results[number]
+    run, alone, _ = once(("vmentry-alone", cpu, number), lambda: run_cases(cpu, number, 1))
+    if number not in alone:
+        raise TestFailure("case %d printed no `case:` line even when run alone (%s): %s/serial.txt"
+                          % (number, run.why_stopped(), os.path.relpath(run.dir, TOP)))
+    return alone[number]
 
 
-def register(case):
+@pytest.mark.vmentry
+@pytest.mark.parametrize("case", CASES, ids=["%02d %s" % (c[0], c[1]) for c in CASES])
+def test_vmentry_case(case):
+    """vmentry: one case of tests/vmentry/cases.def: the checker names the rule, Bochs does what it is marked to do"""
     number, name, rule, bochs, what = case
-
-    @test("vmentry: %02d %s" % (number, name))
-    def _():
-        r = run_case(case)
-        run = r["run"]
-        where = "\n  this case's output:\n%s\n  whole run: %s/serial.txt, %s/bochs.log" % (
-            "\n".join("    | " + l for l in r["serial"].splitlines()),
-            os.path.relpath(run.dir, TOP), os.path.relpath(run.dir, TOP))
-        if r["not_applicable"]:
-            raise Skip("not applicable on %s: %s" % (CPU, r["not_applicable"]))
-        if r["outcome"] is None:
-            raise TestFailure("no `outcome:` line (run %s)%s" % (run.why_stopped(), where))
-        if not r["checker_ok"]:
-            raise TestFailure("the checker did not name %s (it named: %s)%s"
-                              % ("nothing" if rule == "NONE" else rule,
-                                 ", ".join(r["named"]) or "nothing", where))
-        if not r["bochs_ok"]:
-            if bochs == "CHECKS":
-                raise TestFailure("checker expected `%s`, Bochs did `%s` (Bochs log: %s)%s"
-                                  % (r["expected"], r["outcome"],
-                                     " / ".join(r["bochs_lines"]) or "no VMFAIL/VMENTER line", where))
-            raise TestFailure("marked %s in cases.def, but the checker expected `%s` and Bochs did"
-                              " `%s` (log: %s): update cases.def%s"
-                              % (bochs, r["expected"], r["outcome"],
-                                 " / ".join(r["bochs_lines"]) or "-", where))
+    r = run_case(case)
+    run = r["run"]
+    where = "\n  this case's output:\n%s\n  whole run: %s/serial.txt, %s/bochs.log" % (
+        "\n".join("    | " + l for l in r["serial"].splitlines()),
+        os.path.relpath(run.dir, TOP), os.path.relpath(run.dir, TOP))
+    if r["not_applicable"]:
+        raise Skip("not applicable on %s: %s" % (CPU, r["not_applicable"]))
+    if r["outcome"] is None:
+        raise TestFailure("no `outcome:` line (run %s)%s" % (run.why_stopped(), where))
+    if not r["checker_ok"]:
+        raise TestFailure("the checker did not name %s (it named: %s)%s"
+                          % ("nothing" if rule == "NONE" else rule,
+                             ", ".join(r["named"]) or "nothing", where))
+    if not r["bochs_ok"]:
+        if bochs == "CHECKS":
+            raise TestFailure("checker expected `%s`, Bochs did `%s` (Bochs log: %s)%s"
+                              % (r["expected"], r["outcome"],
+                                 " / ".join(r["bochs_lines"]) or "no VMFAIL/VMENTER line", where))
+        raise TestFailure("marked %s in cases.def, but the checker expected `%s` and Bochs did"
+                          " `%s` (log: %s): update cases.def%s"
+                          % (bochs, r["expected"], r["outcome"],
+                             " / ".join(r["bochs_lines"]) or "-", where))
 
 
-for _c in CASES:
-    register(_c)
 
 
 def table_lines(results):
@@ -285,11 +278,8 @@ def table_lines(results):
 
 def summarize(cpu, title):
     """Write results/vmentry/<file> for `cpu`; -> (lines, summary, counted, bad)."""
-    for c in CASES:             # waits for the runs the case tests started
-        run_case(c, cpu)
-    with _lock:
-        results = dict(_results[cpu])
-        spans = list(_spans[cpu])
+    results = {c[0]: run_case(c, cpu) for c in CASES}
+    spans = all_cases(cpu)[1]
     lines = table_lines(results)
     counted = [n for n, _, rule, _, _ in CASES
                if results[n]["mark"] == "CHECKS" and rule != "NONE" and results[n]["agree"]]
@@ -313,8 +303,9 @@ def summarize(cpu, title):
     return lines, summary, counted, bad
 
 
-@test("vmentry: table (checker vs Bochs, at least 30 agreeing cases)")
-def _():
+@pytest.mark.vmentry
+def test_vmentry_table_checker_vs_bochs_at_least_30_agreeing_cases():
+    """vmentry: table (checker vs Bochs, at least 30 agreeing cases)"""
     lines, summary, counted, bad = summarize(
         CPU, "VM-entry differential test: common/vmcheck vs Bochs (%s)" % CPU)
     sys.stdout.write("\n".join(lines) + "\n" + summary + "\n")     # one write: no interleaving
@@ -327,28 +318,26 @@ def _():
                           % (len(counted), REQUIRED_AGREEING))
 
 
-def register_model(cpu):
-    @test("vmentry: every case on %s agrees or is not applicable" % cpu)
-    def _():
-        lines, summary, counted, bad = summarize(
-            cpu, "VM-entry differential test on another model: %s" % cpu)
-        sys.stdout.write(summary + "\n")
-        sys.stdout.flush()
-        if bad:
-            raise TestFailure("cases that disagree on %s: %s (see results/vmentry/table-%s.txt)"
-                              % (cpu, ", ".join("%02d %s" % b for b in bad), cpu))
-        if results_valid(cpu) is not True:
-            raise TestFailure("the valid VMCS did not launch on %s" % cpu)
+@pytest.mark.vmentry
+@pytest.mark.parametrize("cpu", OTHER_CPUS)
+def test_vmentry_every_case_agrees_on(cpu):
+    """vmentry: every case on CPU agrees or is not applicable"""
+    lines, summary, counted, bad = summarize(
+        cpu, "VM-entry differential test on another model: %s" % cpu)
+    sys.stdout.write(summary + "\n")
+    sys.stdout.flush()
+    if bad:
+        raise TestFailure("cases that disagree on %s: %s (see results/vmentry/table-%s.txt)"
+                          % (cpu, ", ".join("%02d %s" % b for b in bad), cpu))
+    if results_valid(cpu) is not True:
+        raise TestFailure("the valid VMCS did not launch on %s" % cpu)
 
 
 def results_valid(cpu):
-    with _lock:
-        r = _results[cpu].get(0)
+    r = all_cases(cpu)[0].get(0)
     return r is not None and r["agree"]
 
 
-for _cpu in OTHER_CPUS:
-    register_model(_cpu)
 
 
 VMCHECK_C = os.path.join(TOP, "common", "vmcheck", "vmcheck.c")
@@ -366,8 +355,8 @@ def rule_table():
                       r'\w+, \w+ \},$', body, re.M), body.count("\n\t{ ")
 
 
-@test("vmentry: vmcheck rule table: unique upper-snake ids, SDM chapter 26 sections, every case's rule exists")
-def _():
+def test_vmentry_vmcheck_rule_table_unique_upper_snake_ids_sdm_chapter_26_secti():
+    """vmentry: vmcheck rule table: unique upper-snake ids, SDM chapter 26 sections, every case's rule exists"""
     rules, lines = rule_table()
     if len(rules) != lines:
         raise TestFailure("read %d rules from %d table lines of %s: a line has an unexpected shape"

@@ -102,6 +102,9 @@ class EmulatorCrashed(RuntimeError):
         super().__init__(run.crash_report())
         self.run = run
 
+    def __reduce__(self):               # picklable: tests share runs across processes
+        return (EmulatorCrashed, (self.run,))
+
 
 def bochs_binary():
     """The Bochs executable: $VMXLAB_BOCHS, else `bochs` on the PATH."""

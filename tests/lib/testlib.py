@@ -1,73 +1,61 @@
-"""testlib.py - the kit's test registry and expectations.
+"""testlib.py - what the kit's tests share: expectations, shared runs, TAP.
 
-A test is a function registered with @test("area: what it checks"). It passes
-when it returns, fails when it raises (TestFailure or AssertionError carry a
-message for the reader), and is skipped when it raises Skip(reason).
+The tests are plain pytest tests (tests/test_*.py, run by `make test`:
+pytest -n auto, Debian's python3-pytest, -xdist and -timeout). A test
+fails when it raises TestFailure (an AssertionError with a message for the
+reader) and is skipped when it raises Skip(reason) (pytest's own skip).
 
     from lib import emu
-    from lib.testlib import test, expect
+    from lib.testlib import expect
 
-    @test("boot: reaches lab_main in Bochs")
-    def _():
+    def test_boot_reaches_lab_main_in_bochs():
         run = emu.run_bochs("build/msrdump/msrdump.img", name="boot-haswell")
         expect(run, r"^vmxlab: done$")
 
 Expensive runs shared by several tests go through once(key, fn): the first
-caller runs fn, concurrent callers wait for it, later ones get the cached
-result. A group test (tap_tests) expands one program's TAP output into one
-result per `ok` / `not ok` line.
+caller runs fn, later callers get its result (or its exception), in this
+process and in the other pytest-xdist workers of the same `make test`: the
+result is kept in build/test-shared/ under a file lock, so a Bochs boot of
+the Linux kernel that lab01's and lab02's tests both read runs once per
+session, whichever worker asks first. TAP output of the cmocka unit tests
+is read by parse_tap.
 """
 
+import fcntl
+import hashlib
 import os
+import pickle
 import re
 import subprocess
 import threading
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(TOP, "build")
+SHARED = os.path.join(BUILD, "test-shared")
 
-REGISTRY = []           # [(name, fn, kind)] in registration order
+try:
+    import pytest
+    Skip = pytest.skip.Exception       # raise Skip("why"): the test is skipped
+except ImportError:                     # the benches import this file without pytest
+    class Skip(Exception):
+        """The test cannot run here; the message says why."""
 
 
-class TestFailure(Exception):
+class TestFailure(AssertionError):
     """A check that did not hold; the message says which and where to look."""
+    __test__ = False                    # not a test class, whatever its name
 
 
-class Skip(Exception):
-    """The test cannot run here; the message says why."""
-
-
-def test(name):
-    """Register fn as a test named `name` (names are unique)."""
-    def register(fn):
-        if any(n == name for n, _, _ in REGISTRY):
-            raise ValueError("two tests are named %r" % name)
-        REGISTRY.append((name, fn, "single"))
-        return fn
-    return register
-
-
-def group(name):
-    """Register fn as a group: it returns [(subname, status, message)],
-    status in PASS/FAIL/SKIP; each becomes one result named `name: subname`."""
-    def register(fn):
-        REGISTRY.append((name, fn, "group"))
-        return fn
-    return register
-
-
-def tap_tests(name, cmd, cwd=TOP, timeout=120):
-    """Register a group that runs `cmd` and reads its TAP lines."""
-    @group(name)
-    def _():
-        try:
-            p = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                               env=dict(os.environ, CMOCKA_MESSAGE_OUTPUT="TAP"))
-        except FileNotFoundError:
-            return [("run", "FAIL", "%s is not built (make all)" % cmd[0])]
-        except subprocess.TimeoutExpired:
-            return [("run", "FAIL", "%s did not finish in %d s" % (" ".join(cmd), timeout))]
-        return parse_tap(p.stdout + p.stderr, p.returncode, " ".join(cmd))
+def run_tap(cmd, cwd=TOP, timeout=120):
+    """Run a cmocka unit-test program; [(name, PASS|FAIL|SKIP, message)]."""
+    try:
+        p = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                           env=dict(os.environ, CMOCKA_MESSAGE_OUTPUT="TAP"))
+    except FileNotFoundError:
+        return [("run", "FAIL", "%s is not built (make all)" % cmd[0])]
+    except subprocess.TimeoutExpired:
+        return [("run", "FAIL", "%s did not finish in %d s" % (" ".join(cmd), timeout))]
+    return parse_tap(p.stdout + p.stderr, p.returncode, " ".join(cmd))
 
 
 def parse_tap(text, returncode=0, what="program"):
@@ -99,31 +87,54 @@ def parse_tap(text, returncode=0, what="program"):
     return [tuple(r) for r in results]
 
 
-_once_lock = threading.Lock()
+_once_lock = threading.RLock()      # once() may call once() for another key
 _once = {}
 
 
+def _session():
+    """This `make test`'s id: conftest.py sets it before the xdist workers start."""
+    return os.environ.get("VMXLAB_TEST_SESSION", "pid-%d" % os.getpid())
+
+
 def once(key, fn):
-    """Run fn() once per key for the whole test run; share its result (or its exception)."""
+    """Run fn() once per key for the whole test session, in whichever
+    process asks first; share its result (or its exception) with every
+    later caller, in this process and in the other xdist workers."""
     with _once_lock:
-        entry = _once.get(key)
-        if entry is None:
-            entry = {"event": threading.Event()}
-            _once[key] = entry
-            mine = True
-        else:
-            mine = False
-    if mine:
-        try:
-            entry["value"] = fn()
-        except BaseException as e:      # shared with every waiter
-            entry["error"] = e
-        entry["event"].set()
-    else:
-        entry["event"].wait()
-    if "error" in entry:
-        raise entry["error"]
-    return entry["value"]
+        if key in _once:
+            kind, value = _once[key]
+            if kind == "error":
+                raise value
+            return value
+        name = hashlib.sha1(repr(key).encode()).hexdigest()[:16]
+        os.makedirs(SHARED, exist_ok=True)
+        path = os.path.join(SHARED, "%s.%s.pickle" % (_session(), name))
+        with open(path + ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)        # another worker may be running fn
+            shared = None
+            if os.path.exists(path):
+                try:
+                    with open(path, "rb") as f:
+                        shared = pickle.load(f)
+                except Exception:                   # noqa: BLE001  unreadable: run it here
+                    shared = None
+            if shared:
+                kind, value = shared
+            else:
+                try:
+                    kind, value = "value", fn()
+                except BaseException as e:          # noqa: BLE001  shared with every waiter
+                    kind, value = "error", e
+                try:
+                    with open(path + ".tmp", "wb") as f:
+                        pickle.dump((kind, value), f)
+                    os.replace(path + ".tmp", path)
+                except (pickle.PicklingError, TypeError, AttributeError):
+                    pass                            # not shareable: other workers run it again
+        _once[key] = (kind, value)
+    if kind == "error":
+        raise value
+    return value
 
 
 def _text_of(run):

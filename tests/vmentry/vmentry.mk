@@ -22,6 +22,6 @@ vmentry: $(BUILD)/vmentry/vmentry.img
 
 # Just this test: every case in Bochs, the table in results/vmentry/table.txt.
 test-vmentry: $(BUILD)/vmentry/vmentry.img
-	@$(PYTHON) tests/run_tests.py --only '^vmentry:'
+	@$(PYTHON) -m pytest -n auto -m vmentry
 
 $(call help-line,test-vmentry the VM-entry differential test: checker vs Bochs; table in results/vmentry/)
