@@ -136,9 +136,10 @@ static void snapshot(struct vmcheck_state *s)
 	s->cr0_fixed1 = rdmsr(IA32_VMX_CR0_FIXED1);
 	s->cr4_fixed0 = rdmsr(IA32_VMX_CR4_FIXED0);
 	s->cr4_fixed1 = rdmsr(IA32_VMX_CR4_FIXED1);
-	/* IA32_VMX_PROCBASED_CTLS2 exists only if "activate secondary controls"
-	 * may be 1; IA32_VMX_EPT_VPID_CAP only if EPT or VPID may be 1 (A.3.3, A.10). */
-	s->has_proc2 = ((s->proc_ctls >> 32) & VMX_PROC_ACTIVATE_SECONDARY_CONTROLS) != 0;
+	/* IA32_VMX_PROCBASED_CTLS2 exists only with the secondary controls
+	 * (vmx_control_word_exists, vmx/controls.h); IA32_VMX_EPT_VPID_CAP only
+	 * if EPT or VPID may be 1 (A.10). */
+	s->has_proc2 = vmx_control_word_exists(VMX_WORD_PROC2, s->proc_ctls >> 32);
 	s->proc2_ctls = s->has_proc2 ? rdmsr(IA32_VMX_PROCBASED_CTLS2) : 0;
 	s->has_ept_vpid_cap = s->has_proc2 &&
 		((s->proc2_ctls >> 32) & (VMX_PROC2_ENABLE_EPT | VMX_PROC2_ENABLE_VPID)) != 0;

@@ -138,6 +138,30 @@ static void control_adjust_reports_missing(void **state)
 	assert_true(missing == VMX_PROC3_LOADIWKEY_EXITING);
 }
 
+static void control_words_exist_by_their_activator(void **state)
+{
+	unsigned activator;
+
+	(void)state;
+	/* PIN, PROC, EXIT, ENTRY always exist, whatever the argument. */
+	assert_true(vmx_control_word_activator(VMX_WORD_ENTRY, &activator) == 0);
+	assert_true(vmx_control_word_exists(VMX_WORD_PIN, 0));
+	assert_true(vmx_control_word_exists(VMX_WORD_ENTRY, 0));
+	/* The others ask one control of PROC or EXIT (SDM A.3.3, A.3.4, A.4.2). */
+	assert_true(vmx_control_word_activator(VMX_WORD_PROC2, &activator) == VMX_PROC_ACTIVATE_SECONDARY_CONTROLS);
+	assert_int_equal(activator, VMX_WORD_PROC);
+	assert_true(vmx_control_word_activator(VMX_WORD_EXIT2, &activator) == VMX_EXIT_ACTIVATE_SECONDARY_CONTROLS);
+	assert_int_equal(activator, VMX_WORD_EXIT);
+	assert_false(vmx_control_word_exists(VMX_WORD_PROC2, 0));
+	/* Haswell in Bochs: PROC allowed-1 0xF7F9FFFE (secondary, no tertiary) */
+	assert_true(vmx_control_word_exists(VMX_WORD_PROC2, 0xF7F9FFFEull));
+	assert_false(vmx_control_word_exists(VMX_WORD_PROC3, 0xF7F9FFFEull));
+	assert_true(vmx_control_word_exists(VMX_WORD_PROC3, VMX_PROC_ACTIVATE_TERTIARY_CONTROLS));
+	/* EXIT2: every VM-exit control but "activate secondary controls" (31) */
+	assert_false(vmx_control_word_exists(VMX_WORD_EXIT2, 0x7FFFFFFFull));
+	assert_true(vmx_control_word_exists(VMX_WORD_EXIT2, VMX_EXIT_ACTIVATE_SECONDARY_CONTROLS));
+}
+
 static void exit_reasons_unique(void **state)
 {
 	unsigned i, j;
@@ -256,6 +280,7 @@ int main(void)
 		cmocka_unit_test(control_bits_unique_per_word),
 		cmocka_unit_test(control_masks_match_bits),
 		cmocka_unit_test(control_adjust_reports_missing),
+		cmocka_unit_test(control_words_exist_by_their_activator),
 		cmocka_unit_test(exit_reasons_unique),
 		cmocka_unit_test(errors_unique),
 		cmocka_unit_test(cpu_bits_unique_per_register),

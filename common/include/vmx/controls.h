@@ -88,6 +88,50 @@ static inline int vmx_control_word_is_64bit(unsigned word)
 	return VMCS_ENC_WIDTH(vmx_control_word_table[word].field) == VMCS_WIDTH_64;
 }
 
+/*
+ * Secondary and tertiary words exist only on a CPU that lets software
+ * activate them (SDM A.3.3, A.3.4, A.4.2): PROC2 when the primary
+ * processor-based control "activate secondary controls" may be 1, PROC3
+ * when "activate tertiary controls" may be 1, EXIT2 when the primary
+ * VM-exit control "activate secondary controls" may be 1. PIN, PROC, EXIT
+ * and ENTRY always exist. A word that does not exist has no capability MSR
+ * (RDMSR raises #GP) and no VMCS field.
+ *
+ * The word whose control activates `word` (VMX_WORD_PROC or VMX_WORD_EXIT)
+ * in *activator, and that control's mask; 0 for a word that always exists.
+ */
+static inline vmx_u64 vmx_control_word_activator(unsigned word, unsigned *activator)
+{
+	switch (word) {
+	case VMX_WORD_PROC2:
+		*activator = VMX_WORD_PROC;
+		return VMX_PROC_ACTIVATE_SECONDARY_CONTROLS;
+	case VMX_WORD_PROC3:
+		*activator = VMX_WORD_PROC;
+		return VMX_PROC_ACTIVATE_TERTIARY_CONTROLS;
+	case VMX_WORD_EXIT2:
+		*activator = VMX_WORD_EXIT;
+		return VMX_EXIT_ACTIVATE_SECONDARY_CONTROLS;
+	default:
+		*activator = word;
+		return 0;
+	}
+}
+
+/*
+ * Does control word `word` exist on this CPU? `activator_allowed1` is the
+ * allowed 1-settings of the word vmx_control_word_activator() names (bits
+ * 63:32 of its capability MSR); it is not looked at for a word that always
+ * exists. A pure function of MSR values: the caller reads the MSR.
+ */
+static inline int vmx_control_word_exists(unsigned word, vmx_u64 activator_allowed1)
+{
+	unsigned activator;
+	vmx_u64 control = vmx_control_word_activator(word, &activator);
+
+	return control == 0 || (activator_allowed1 & control) != 0;
+}
+
 /* The word whose capability MSR (or TRUE MSR) is `msr`, or -1. */
 static inline int vmx_control_word_by_msr(vmx_u32 msr)
 {

@@ -335,11 +335,11 @@ static inline const char *vmx_msr_absent_reason(vmx_u32 msr, const struct vmx_ca
 
 	switch (msr) {
 	case IA32_VMX_PROCBASED_CTLS2:
-		if (!(proc_may1 & VMX_PROC_ACTIVATE_SECONDARY_CONTROLS))
+		if (!vmx_control_word_exists(VMX_WORD_PROC2, proc_may1))
 			return "IA32_VMX_PROCBASED_CTLS does not allow ACTIVATE_SECONDARY_CONTROLS (no secondary controls)";
 		return VMX_NULL;
 	case IA32_VMX_EPT_VPID_CAP:
-		if (!(proc_may1 & VMX_PROC_ACTIVATE_SECONDARY_CONTROLS))
+		if (!vmx_control_word_exists(VMX_WORD_PROC2, proc_may1))
 			return "no secondary controls, so no ENABLE_EPT or ENABLE_VPID";
 		if (!(proc2_may1 & (VMX_PROC2_ENABLE_EPT | VMX_PROC2_ENABLE_VPID)))
 			return "IA32_VMX_PROCBASED_CTLS2 allows neither ENABLE_EPT nor ENABLE_VPID";
@@ -352,17 +352,17 @@ static inline const char *vmx_msr_absent_reason(vmx_u32 msr, const struct vmx_ca
 			return "IA32_VMX_BASIC.TRUE_CONTROLS is 0 (no TRUE capability MSRs)";
 		return VMX_NULL;
 	case IA32_VMX_VMFUNC:
-		if (!(proc_may1 & VMX_PROC_ACTIVATE_SECONDARY_CONTROLS))
+		if (!vmx_control_word_exists(VMX_WORD_PROC2, proc_may1))
 			return "no secondary controls, so no ENABLE_VM_FUNCTIONS";
 		if (!(proc2_may1 & VMX_PROC2_ENABLE_VM_FUNCTIONS))
 			return "IA32_VMX_PROCBASED_CTLS2 does not allow ENABLE_VM_FUNCTIONS";
 		return VMX_NULL;
 	case IA32_VMX_PROCBASED_CTLS3:
-		if (!(proc_may1 & VMX_PROC_ACTIVATE_TERTIARY_CONTROLS))
+		if (!vmx_control_word_exists(VMX_WORD_PROC3, proc_may1))
 			return "IA32_VMX_PROCBASED_CTLS does not allow ACTIVATE_TERTIARY_CONTROLS (no tertiary controls)";
 		return VMX_NULL;
 	case IA32_VMX_EXIT_CTLS2:
-		if (!(exit_may1 & VMX_EXIT_ACTIVATE_SECONDARY_CONTROLS))
+		if (!vmx_control_word_exists(VMX_WORD_EXIT2, exit_may1))
 			return "IA32_VMX_EXIT_CTLS does not allow ACTIVATE_SECONDARY_CONTROLS (no secondary VM-exit controls)";
 		return VMX_NULL;
 	default:

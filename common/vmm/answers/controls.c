@@ -21,26 +21,17 @@
  */
 #include "answers.h"
 
-/* Does the word exist on this CPU? PROC2 needs "activate secondary
- * controls" allowed-1 in the primary word, PROC3 "activate tertiary
- * controls", EXIT2 the exit word's "activate secondary controls" (SDM A.3.3,
- * A.3.4, A.4.2). The other words always exist. */
+/* Does the word exist on this CPU? It asks the word that activates it
+ * (vmx_control_word_exists, vmx/controls.h: SDM A.3.3, A.3.4, A.4.2). */
 static int word_available(unsigned word)
 {
-	struct vmm_control_caps c;
+	struct vmm_control_caps a;
+	unsigned activator;
 
-	switch (word) {
-	case VMX_WORD_PROC2:
-	case VMX_WORD_PROC3:
-		vmm_control_caps(VMX_WORD_PROC, &c);
-		return word == VMX_WORD_PROC2 ? (c.allowed1 & VMX_PROC_ACTIVATE_SECONDARY_CONTROLS) != 0
-					      : (c.allowed1 & VMX_PROC_ACTIVATE_TERTIARY_CONTROLS) != 0;
-	case VMX_WORD_EXIT2:
-		vmm_control_caps(VMX_WORD_EXIT, &c);
-		return (c.allowed1 & VMX_EXIT_ACTIVATE_SECONDARY_CONTROLS) != 0;
-	default:
-		return 1;
-	}
+	if (!vmx_control_word_activator(word, &activator))
+		return 1;                       /* PIN, PROC, EXIT, ENTRY */
+	vmm_control_caps(activator, &a);
+	return vmx_control_word_exists(word, a.allowed1);
 }
 
 void vmm_control_caps(unsigned word, struct vmm_control_caps *caps)
