@@ -14,8 +14,8 @@ compares, so a transcript cannot drift from what the kit really prints
     python3 slides/transcripts.py --list               names and commands
 
 File format: the first line is `$ COMMAND`, the rest is its output, without
-the lines of kboot itself (`kboot: ...`, which carry timings). Lines that
-differ between two honest runs (the BIOS tick count, a page-table address,
+the progress lines of the kit's kernel tools (`kbuild: ...`, `kboot: ...`).
+Lines that differ between two honest runs (the BIOS tick count, a page-table address,
 the Debian kernel's version, code addresses that move when the kit's code
 changes) are compared with their value masked: see MASKS.
 
@@ -100,7 +100,8 @@ def run(name):
         cmd = [sys.executable] + cmd[1:] + ["--name", "slides-" + name, "--timeout", "60"]
     p = subprocess.run(cmd, cwd=TOP, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        universal_newlines=True, timeout=600)
-    lines = [l for l in p.stdout.splitlines() if not l.startswith("kboot: ")]
+    # kbuild's and kboot's own progress lines are not the program's output.
+    lines = [l for l in p.stdout.splitlines() if not l.startswith(("kboot: ", "kbuild: "))]
     if p.returncode != 0 or not any(l == "vmxlab: done" for l in lines):
         raise RuntimeError("`%s` failed (exit status %d) or did not end with `vmxlab: done`:\n%s"
                            % (" ".join(cmd), p.returncode,
