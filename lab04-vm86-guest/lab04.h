@@ -10,7 +10,7 @@
  *   vm86_guest.c    the guest's memory, page tables, TSS and VMCS guest state
  *   vm86_io.c       the I/O-instruction exits: decode, emulate the UART
  *   vm86demo.c      lab_main: CR0/CR4 mask and shadow, launch, exit loop, summary
- *   params.c        the parameter block the make command line patches
+ *   params.c        the parameter block, compiled with the make command line's values
  */
 #ifndef LAB04_H
 #define LAB04_H
@@ -25,10 +25,10 @@
 
 /*
  * The parameters of a run, one X-macro line each: NAME, default, meaning.
- * `make run-lab04 CR0_MASK=0x1 ...` patches them into the image (see
- * lab04-vm86-guest/params.py, which reads THIS list to learn the order and
- * the defaults: add a parameter here and nowhere else).  Every value is a
- * 32-bit number.
+ * `make run-lab04 CR0_MASK=0x1 ...` builds an image with those values in
+ * params.c (see tools/lab04params/params.py, which reads THIS list to learn
+ * the order and the defaults: add a parameter here and nowhere else).
+ * Every value is a 32-bit number.
  */
 #define LAB04_PARAM_LIST(X)                                                           \
 	X(CR0_MASK,         0x80000001, "CR0 guest/host mask: 1 = the host owns the bit") \
@@ -49,19 +49,16 @@ enum lab04_param_index {
 };
 
 /*
- * The block in the image.  The magic lets params.py find it in the floppy
- * image; `given` has bit i set when parameter i came from the command line
- * (so GUEST_CR0 can default to a value computed from the CPU's MSRs).
+ * The block in the image (params.c).  `given` has bit i set when parameter
+ * i came from the command line (so GUEST_CR0 can default to a value
+ * computed from the CPU's MSRs).
  */
-#define LAB04_PARAMS_MAGIC "vmxlab-lab04-p1"       /* 15 chars + NUL = 16 bytes */
-
 struct lab04_params {
-	char magic[16];
 	vmx_u32 given;
 	vmx_u32 value[LAB04_PARAM_COUNT];
 };
 
-extern volatile struct lab04_params lab04_params;
+extern const struct lab04_params lab04_params;
 
 /* The value of a parameter, and whether the command line gave it. */
 #define LAB04_PARAM(name) (lab04_params.value[LAB04_PARAM_##name])

@@ -97,27 +97,35 @@ $(4)/obj/high/%.low.o: $(2)/%.asm | $$(BM_GEN_FILES)
 	@mkdir -p $$(@D)
 	$$(BM_NASM) $$(BM_NASMFLAGS) -I$(2)/ -MD $$(@:.o=.d) $$< -o $$@
 
-# (A payload may link another runtime by setting NAME_RT_OBJS; the boot
-# self-tests do.)
-$(4)/$(1).elf: $$($(4)/$(1).objs) $$(or $$($(1)_RT_OBJS),$$(BM_RT_OBJS)) $$(BM_LDSCRIPT)
-	$$(BM_LD) $$(BM_LDFLAGS) -Map=$(4)/$(1).map -o $$@ \
-		$$(or $$($(1)_RT_OBJS),$$(BM_RT_OBJS)) $$($(4)/$(1).objs)
-
-$(4)/$(1).bin: $(4)/$(1).elf
-	$$(BM_OBJCOPY) -O binary $$< $$@
-
-# The boot sector is assembled for this image: it reads exactly the sectors
-# of NAME.bin.  Then boot sector + payload, padded to a 1.44 MB floppy.
-$(4)/$(1).img: $(4)/$(1).bin $$(BM_BOOTSECT)
-	$$(BM_NASM) -f bin -DPAYLOAD_SECTORS=$$$$(( ($$$$(stat -c %s $$<) + 511) / 512 )) \
-		$$(BM_BOOTSECT) -o $(4)/$(1).bootsect
-	cat $(4)/$(1).bootsect $$< > $$@.tmp
-	truncate -s $$(BM_FLOPPY_BYTES) $$@.tmp
-	mv $$@.tmp $$@
+$(call baremetal_image,$(1),$(4),$$($(4)/$(1).objs))
 
 -include $$($(4)/$(1).objs:.o=.d) $$(patsubst %.o,%.low.d,$$(filter $(4)/obj/high/%,$$($(4)/$(1).objs)))
 
 ALL_TARGETS += $(4)/$(1).img
+endef
+
+# baremetal_image(NAME,OUTDIR,OBJS): link OBJS with the runtime into
+# OUTDIR/NAME.elf (and .map, .bin), then the floppy OUTDIR/NAME.img. Used by
+# baremetal_payload, and by lab04 for an image per parameter set (its own
+# params.o with the other objects of the lab's image).
+# (A payload may link another runtime by setting NAME_RT_OBJS; the boot
+# self-tests do.)
+define baremetal_image
+$(2)/$(1).elf: $(3) $$(or $$($(1)_RT_OBJS),$$(BM_RT_OBJS)) $$(BM_LDSCRIPT)
+	$$(BM_LD) $$(BM_LDFLAGS) -Map=$(2)/$(1).map -o $$@ \
+		$$(or $$($(1)_RT_OBJS),$$(BM_RT_OBJS)) $(3)
+
+$(2)/$(1).bin: $(2)/$(1).elf
+	$$(BM_OBJCOPY) -O binary $$< $$@
+
+# The boot sector is assembled for this image: it reads exactly the sectors
+# of NAME.bin.  Then boot sector + payload, padded to a 1.44 MB floppy.
+$(2)/$(1).img: $(2)/$(1).bin $$(BM_BOOTSECT)
+	$$(BM_NASM) -f bin -DPAYLOAD_SECTORS=$$$$(( ($$$$(stat -c %s $$<) + 511) / 512 )) \
+		$$(BM_BOOTSECT) -o $(2)/$(1).bootsect
+	cat $(2)/$(1).bootsect $$< > $$@.tmp
+	truncate -s $$(BM_FLOPPY_BYTES) $$@.tmp
+	mv $$@.tmp $$@
 endef
 
 # --- The boot path's own payloads ---------------------------------------------

@@ -5,7 +5,7 @@ Declarations only; the engine is tests/lib/gradelib.py (docs/CONTRACTS.md,
 "Graders"). Every Bochs check reads the COM1 transcript of a real run of the
 student's build (lab04-vm86-guest/ in a fresh copy of the kit). Parameter
 sets are patched copies of that build (make lab04-params, see
-lab04-vm86-guest/params.py), so one build serves every run.
+tools/lab04params/params.py), so one build serves every run.
 
 Where a check needs "the guest's smsw equals what the host predicted", it
 uses a backreference: the value on the `CR0 expected:` line must appear

@@ -1,17 +1,24 @@
 #!/usr/bin/env python3
-"""params.py - lab04's run parameters: check them, and patch them into an image.
+"""params.py - lab04's run parameters: check them, and name the image of a
+parameter set.
 
-`make run-lab04 CR0_MASK=0x80000001 CR0_SHADOW=0x0` runs the lab with other
-values than the defaults. The image is built once; this script checks every
-value BEFORE anything is built or run, then copies the image and writes the
-values into the copy's parameter block (struct lab04_params, params.c), which
-it finds by its magic string. One copy per parameter set, in its own folder
-(build/lab04/params-<hash>/lab04.img), so any number of runs with different
-values can happen at the same time.
+`make run-lab04 CR0_MASK=0x80000001 CR0_SHADOW=0x0` runs lab04 with other
+values than the defaults. lab04-vm86-guest/lab.mk asks this script, while
+make reads the makefiles (so before anything is built or run):
+  - whether every value is good (`check`): a bad one stops make with one line
+    naming it;
+  - the folder of the set's image (`variant`): build/lab04/params-<hash>/;
+  - the two -D flags that compile the set into params.c (`defines`):
+        -DLAB04_PARAMS_GIVEN=0x...      bit i: parameter i was given
+        -DLAB04_PARAMS_VALUES=v0,v1,... every value, in the list's order
+Make then compiles params.c again with those flags and links it with the
+lab's other objects into build/lab04/params-<hash>/lab04.img. A set is built
+once; different sets have different folders, so runs with different values
+can happen at the same time.
 
 The parameters, their order and their defaults are read from the
-LAB04_PARAM_LIST X-macro in lab04.h (next to this file): that list is the
-only place they are written down.
+LAB04_PARAM_LIST X-macro in lab04-vm86-guest/lab04.h: that list is the only
+place they are written down.
 
 Commands (exit status 2 and one line naming the variable on a bad value):
     params.py names                       the parameter names, one line
@@ -20,9 +27,13 @@ Commands (exit status 2 and one line naming the variable on a bad value):
                                           names of every variable given on the
                                           make command line, and one that looks
                                           like a misspelled parameter is refused
-    params.py patch BASE.img [--out OUT.img] NAME=VALUE...
-                                          check, copy, patch; print the copy's path
+    params.py variant NAME=VALUE...       check; print the set's folder name
+    params.py defines NAME=VALUE...       check; print the -D flags for params.c
 Values: decimal (1234) or hex (0x4d2), at most 32 bits.
+
+From Python (the kit's tests and benchmarks): check(), variant(), and
+image(values, solution=False, out=None), which runs `make lab04-params` and
+returns the path of the set's image.
 
 A misspelled parameter would otherwise be just another make variable, silently
 ignored: `make run-lab04 CR0MASK=1` would run with the default mask. So a
@@ -33,16 +44,15 @@ with the parameter it resembles. Other names (SOLUTION, BOCHS_CPU, V, ...)
 are not parameters and are left alone.
 """
 
+import fcntl
 import hashlib
 import os
 import re
-import struct
+import subprocess
 import sys
-import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-HEADER = os.path.join(HERE, "lab04.h")
-MAGIC = b"vmxlab-lab04-p1\0"         # LAB04_PARAMS_MAGIC + its NUL: 16 bytes
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HEADER = os.path.join(TOP, "lab04-vm86-guest", "lab04.h")
 
 # Parameters that are switches or counts, not bit masks.
 LIMITS = {
@@ -145,39 +155,40 @@ def variant(values):
     return "params-" + hashlib.sha1(key.encode()).hexdigest()[:10]
 
 
-def patch(base, values, out=None, header=HEADER):
-    """Copy image `base` with `values` written into its parameter block.
-    Returns the copy's path (default: <dir of base>/params-<hash>/<name>)."""
-    params = param_list(header)
-    with open(base, "rb") as f:
-        image = bytearray(f.read())
-    at = image.find(MAGIC)
-    if at < 0 or image.find(MAGIC, at + 1) >= 0:
-        raise ParamError("%s: %s parameter block (magic %r) in the image"
-                         % (base, "no" if at < 0 else "more than one", MAGIC))
-    block = at + len(MAGIC)
-    fmt = "<I%dI" % len(params)
-    given, *current = struct.unpack_from(fmt, image, block)
-    for i, (name, _, _) in enumerate(params):
+def defines(values, header=HEADER):
+    """The -D flags that compile the set `values` into params.c."""
+    given, every = 0, []
+    for i, (name, default, _) in enumerate(param_list(header)):
         if name in values:
-            current[i] = values[name]
             given |= 1 << i
-    struct.pack_into(fmt, image, block, given, *current)
-    if out is None:
-        out = os.path.join(os.path.dirname(base), variant(values), os.path.basename(base))
-    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    # A temporary file of its own (unique across processes and threads), then
-    # an atomic rename: parallel runs never see half a file.
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(out)), suffix=".tmp")
-    with os.fdopen(fd, "wb") as f:
-        f.write(image)
-    os.replace(tmp, out)
-    return out
+        every.append("0x%08x" % values.get(name, default))
+    return "-DLAB04_PARAMS_GIVEN=0x%08x -DLAB04_PARAMS_VALUES=%s" % (given, ",".join(every))
+
+
+def image(values, solution=False, out=None, top=TOP):
+    """Build the image of parameter set `values` (a dict, as check() returns)
+    with `make lab04-params` and return its path: the solution's
+    (build/solutions/lab04/params-<hash>/lab04.img) or the lab folder's, or
+    a copy at `out`. Two callers building the same set take turns."""
+    values = check(values)
+    args = ["%s=0x%08x" % (k, v) for k, v in sorted(values.items())]
+    cmd = ["make", "--no-print-directory", "-s", "-C", top, "lab04-params",
+           "SOLUTION=%d" % (1 if solution else 0)] + args
+    if out:
+        cmd.append("LAB04_OUT=" + os.path.abspath(out))
+    lock_dir = os.path.join(top, "build", "lab04")
+    os.makedirs(lock_dir, exist_ok=True)
+    with open(os.path.join(lock_dir, ".%s.lock" % variant(values)), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    if p.returncode != 0 or not p.stdout.strip():
+        raise RuntimeError("%s: exit %d\n%s%s" % (" ".join(cmd), p.returncode, p.stdout, p.stderr))
+    return os.path.join(top, p.stdout.strip().splitlines()[-1])
 
 
 def main(argv):
-    if not argv or argv[0] not in ("names", "check", "patch"):
-        print(__doc__.strip().split("\n\n")[-2], file=sys.stderr)
+    if not argv or argv[0] not in ("names", "check", "variant", "defines"):
+        print(next(p for p in __doc__.split("\n\n") if p.startswith("Commands")), file=sys.stderr)
         return 2
     try:
         if argv[0] == "names":
@@ -189,16 +200,10 @@ def main(argv):
                 others = args[i + 1].split() if i + 1 < len(args) else []
                 del args[i:i + 2]
             check(args, others=others)
+        elif argv[0] == "variant":
+            print(variant(check(argv[1:])))
         else:
-            args, out = argv[1:], None
-            if "--out" in args:
-                i = args.index("--out")
-                out = args[i + 1] if i + 1 < len(args) else None
-                del args[i:i + 2]
-            if not args:
-                raise ParamError("patch needs the image to copy")
-            base, assignments = args[0], args[1:]
-            print(patch(base, check(assignments), out))
+            print(defines(check(argv[1:])))
     except ParamError as e:
         print(str(e))
         return 2
