@@ -14,11 +14,15 @@
  * Each wrapper returns that as enum vmx_status, read from the flags with
  * GCC's flag-output operands (=@ccc, =@ccz).
  *
- * Typed VMCS accessors: vmcs_read16/32/64/natural(FIELD, &value) and
- * vmcs_write16/32/64/natural(FIELD, value) refuse to compile when FIELD's
- * encoding (bits 14:13) says another width (VMCS_ASSERT_WIDTH, vmx/fields.h):
+ * Typed VMCS accessors, the way to read or write a field named in the code:
+ * vmcs_read16/32/64/_natural(VMCS_<NAME>, &variable) and
+ * vmcs_write16/32/64/_natural(VMCS_<NAME>, value) refuse to compile when
+ * the field's encoding (bits 14:13) says another width (VMCS_ASSERT_WIDTH,
+ * vmx/fields.h), at every optimisation level:
  *     vmcs_write16(VMCS_GUEST_CS_SELECTOR, sel);     compiles
- *     vmcs_write16(VMCS_GUEST_RIP, rip);             error at build time
+ *     vmcs_write32(VMCS_GUEST_CS_SELECTOR, sel);     error at build time
+ * Plain vmread/vmwrite are for encodings known only at run time (a loop
+ * over machine[], a field chosen on the command line).
  */
 #ifndef RT_VMX_H
 #define RT_VMX_H
@@ -182,38 +186,62 @@ static inline enum vmx_status vmcall(void)
 	return vmx_status_from_flags(cf, zf);
 }
 
-/* The current VMCS's VM_INSTRUCTION_ERROR (meaningful after VMfailValid);
- * vmx/errors.h turns it into the SDM's words. */
-static inline uint32_t vmx_instruction_error(void)
-{
-	uint64_t v = 0;
-	vmread(VMCS_VM_INSTRUCTION_ERROR, &v);
-	return (uint32_t)v;
-}
-
-/* Typed accessors: the width of FIELD is checked at build time. */
-#define RT_VMCS_READ(field, valp, width, type)                                \
+/*
+ * Typed accessors (Linux's vmx_ops.h does the same): the width in the name
+ * is the field's width, as the SDM's tables give it, and the build checks
+ * it against the encoding's bits 14:13. Each returns the enum vmx_status of
+ * its VMREAD or VMWRITE.
+ *
+ *   vmcs_write32(VMCS_PIN_BASED_VM_EXECUTION_CONTROLS, pin);
+ *   vmcs_read_natural(VMCS_GUEST_RIP, &rip);
+ *
+ * A read stores into a variable of exactly the field's width, unsigned:
+ * vmx_u16 (uint16_t), vmx_u32 (uint32_t), and for 64-bit and natural-width
+ * fields vmx_u64 or uint64_t. Those two are both 64-bit, but different
+ * types to C (unsigned long long, unsigned long): the accessor takes
+ * either, so a read goes straight into the kit's variables, no copy through
+ * a temporary. A narrower, wider or signed variable does not compile. When
+ * the VMREAD fails the variable is 0.
+ * A write takes any integer and passes the field's width of it; the CPU
+ * would ignore the rest anyway (SDM 30.3, "VMWRITE").
+ */
+#define RT_VMCS_READ(field, valp, width, bytes)                               \
 	({                                                                    \
+		__typeof__(*(valp)) *rt_p_ = (valp);                          \
+		uint64_t rt_v_;                                               \
+		enum vmx_status rt_s_;                                        \
 		VMCS_ASSERT_WIDTH(field, width);                              \
-		type *rt_p_ = (valp);                                         \
-		uint64_t rt_v_ = 0;                                           \
-		enum vmx_status rt_s_ = vmread((field), &rt_v_);              \
-		*rt_p_ = (type)rt_v_;                                         \
+		_Static_assert(sizeof(*rt_p_) == (bytes) &&                   \
+			       (__typeof__(*rt_p_))-1 > 0,                    \
+			       #valp ": a VMREAD of " #field " needs an unsigned " \
+			       #bytes "-byte variable");                      \
+		rt_s_ = vmread((field), &rt_v_);                              \
+		*rt_p_ = (__typeof__(*rt_p_))rt_v_;                           \
 		rt_s_;                                                        \
 	})
 #define RT_VMCS_WRITE(field, value, width, type)                              \
 	({                                                                    \
 		VMCS_ASSERT_WIDTH(field, width);                              \
-		vmwrite((field), (uint64_t)(type)(value));                    \
+		vmwrite((field), (type)(value));                              \
 	})
 
-#define vmcs_read16(field, valp)       RT_VMCS_READ(field, valp, VMCS_WIDTH_16, uint16_t)
-#define vmcs_read32(field, valp)       RT_VMCS_READ(field, valp, VMCS_WIDTH_32, uint32_t)
-#define vmcs_read64(field, valp)       RT_VMCS_READ(field, valp, VMCS_WIDTH_64, uint64_t)
-#define vmcs_read_natural(field, valp) RT_VMCS_READ(field, valp, VMCS_WIDTH_NATURAL, uint64_t)
-#define vmcs_write16(field, v)         RT_VMCS_WRITE(field, v, VMCS_WIDTH_16, uint16_t)
-#define vmcs_write32(field, v)         RT_VMCS_WRITE(field, v, VMCS_WIDTH_32, uint32_t)
-#define vmcs_write64(field, v)         RT_VMCS_WRITE(field, v, VMCS_WIDTH_64, uint64_t)
-#define vmcs_write_natural(field, v)   RT_VMCS_WRITE(field, v, VMCS_WIDTH_NATURAL, uint64_t)
+#define vmcs_read16(field, valp)       RT_VMCS_READ(field, valp, VMCS_WIDTH_16, 2)
+#define vmcs_read32(field, valp)       RT_VMCS_READ(field, valp, VMCS_WIDTH_32, 4)
+#define vmcs_read64(field, valp)       RT_VMCS_READ(field, valp, VMCS_WIDTH_64, 8)
+#define vmcs_read_natural(field, valp) RT_VMCS_READ(field, valp, VMCS_WIDTH_NATURAL, 8)
+#define vmcs_write16(field, v)         RT_VMCS_WRITE(field, v, VMCS_WIDTH_16, vmx_u16)
+#define vmcs_write32(field, v)         RT_VMCS_WRITE(field, v, VMCS_WIDTH_32, vmx_u32)
+#define vmcs_write64(field, v)         RT_VMCS_WRITE(field, v, VMCS_WIDTH_64, vmx_u64)
+#define vmcs_write_natural(field, v)   RT_VMCS_WRITE(field, v, VMCS_WIDTH_NATURAL, vmx_u64)
+
+/* The current VMCS's VM_INSTRUCTION_ERROR (meaningful after VMfailValid);
+ * vmx/errors.h turns it into the SDM's words. */
+static inline uint32_t vmx_instruction_error(void)
+{
+	vmx_u32 n;
+
+	vmcs_read32(VMCS_VM_INSTRUCTION_ERROR, &n);
+	return n;
+}
 
 #endif /* RT_VMX_H */

@@ -117,22 +117,42 @@ static inline const struct vmcs_field_info *vmcs_field_by_name(const char *name)
  * Build-time width check for typed accessors (STYLE.md convention 3).
  *
  *   #define vmcs_write16(enc, v) \
- *       do { VMCS_ASSERT_WIDTH(enc, VMCS_WIDTH_16); vmx_vmwrite(enc, v); } while (0)
+ *       ({ VMCS_ASSERT_WIDTH(enc, VMCS_WIDTH_16); vmwrite(enc, (vmx_u16)(v)); })
  *
- * When `enc` is a compile-time constant whose width bits disagree, the call
- * to vmcs_field_width_mismatch() survives and GCC stops with the message
- * below. In a macro with a literal field name it works at any -O level; in
- * an inline function the argument is only known to be constant after
- * inlining, so use always_inline and -O1 or more (the kernel and the kit
- * build with -O2). A run-time `enc` is not checked.
+ *   vmcs_write16(VMCS_GUEST_CS_SELECTOR, sel);   compiles
+ *   vmcs_write16(VMCS_GUEST_RIP, rip);           error: static assertion failed:
+ *       "VMCS_GUEST_RIP: VMCS field accessed with the wrong width
+ *        (encoding bits 14:13 are not VMCS_WIDTH_16)"
+ *
+ * _Static_assert is checked while the file is parsed: at -O0 as at -O2,
+ * with -fsyntax-only, in GCC and in clang, and its message names the field.
+ * So `enc` must be an integer constant expression (a VMCS_<NAME>); an
+ * encoding known only at run time (a loop over machine[]) has no width to
+ * check: use plain VMREAD/VMWRITE for it. A variable, even a const one,
+ * stops the build with the first message below, at every -O level (GCC
+ * folds a const variable at -O2 but not at -O0; VMX_IS_CONSTANT_EXPRESSION
+ * asks the language, not the optimiser).
  */
-extern void vmcs_field_width_mismatch(void)
-	__attribute__((error("VMCS field accessed with the wrong width (encoding bits 14:13 disagree)")));
-
 #define VMCS_ASSERT_WIDTH(enc, width)                                         \
 	do {                                                                  \
-		if (__builtin_constant_p(enc) && VMCS_ENC_WIDTH(enc) != (width)) \
-			vmcs_field_width_mismatch();                          \
+		_Static_assert(VMX_IS_CONSTANT_EXPRESSION(enc), #enc          \
+			       ": a typed VMCS accessor needs a constant field encoding " \
+			       "(VMCS_<NAME>); for one known only at run time use vmread/vmwrite"); \
+		_Static_assert(__builtin_choose_expr(VMX_IS_CONSTANT_EXPRESSION(enc), \
+						     VMCS_ENC_WIDTH(enc) == (width), 1), \
+			       #enc ": VMCS field accessed with the wrong width " \
+			       "(encoding bits 14:13 are not " #width ")");   \
 	} while (0)
+
+/*
+ * 1 if `x` is an integer constant expression, else 0; itself a constant
+ * expression, so _Static_assert can test it (the Linux kernel's
+ * __is_constexpr). How: `(void *)((long)(x) * 0l)` is a null pointer
+ * constant only when x is a constant expression; then `?:` gives the other
+ * operand's type, int *, and sizeof(*...) is sizeof(int). Otherwise it is a
+ * plain void *, and `?:` gives void *, whose sizeof(*...) is 1.
+ */
+#define VMX_IS_CONSTANT_EXPRESSION(x) \
+	(sizeof(int) == sizeof(*(8 ? ((void *)((long)(x) * 0l)) : (int *)8)))
 
 #endif /* VMX_FIELDS_H */
