@@ -23,27 +23,24 @@ int vmm_run(struct vmm_gprs *gprs, int launched)
 	}
 }
 
-/* A VMREAD whose failure would mean the VMCS is gone: report, use 0. */
-static vmx_u64 read_field(vmx_u32 encoding)
-{
-	uint64_t v = 0;
-
-	if (vmread(encoding, &v) != VMX_SUCCEED) {
-		const struct vmcs_field_info *f = vmcs_field_by_encoding(encoding);
-		printf("vmm: VMREAD of %s failed\n", f ? f->name : "?");
-	}
-	return v;
-}
+/* A typed VMREAD (rt_vmx.h: the accessor names the field's width, the build
+ * checks it) whose failure would mean the VMCS is gone: report it; the
+ * variable is then 0. */
+#define READ_FIELD(vmcs_read, FIELD, variable)                                \
+	do {                                                                  \
+		if (vmcs_read(VMCS_##FIELD, variable) != VMX_SUCCEED)         \
+			printf("vmm: VMREAD of %s failed\n", #FIELD);         \
+	} while (0)
 
 void vmm_exit_read(struct vmm_exit *e)
 {
-	e->reason = (vmx_u32)read_field(VMCS_VM_EXIT_REASON);
+	READ_FIELD(vmcs_read32, VM_EXIT_REASON, &e->reason);
 	e->basic = VMX_EXIT_REASON_BASIC(e->reason);
 	e->entry_failure = VMX_EXIT_REASON_IS_ENTRY_FAILURE(e->reason);
-	e->qualification = read_field(VMCS_EXIT_QUALIFICATION);
-	e->instruction_length = (vmx_u32)read_field(VMCS_VM_EXIT_INSTRUCTION_LENGTH);
-	e->interruption_info = (vmx_u32)read_field(VMCS_VM_EXIT_INTERRUPTION_INFORMATION);
-	e->guest_rip = read_field(VMCS_GUEST_RIP);
+	READ_FIELD(vmcs_read_natural, EXIT_QUALIFICATION, &e->qualification);
+	READ_FIELD(vmcs_read32, VM_EXIT_INSTRUCTION_LENGTH, &e->instruction_length);
+	READ_FIELD(vmcs_read32, VM_EXIT_INTERRUPTION_INFORMATION, &e->interruption_info);
+	READ_FIELD(vmcs_read_natural, GUEST_RIP, &e->guest_rip);
 }
 
 const char *vmm_exit_name(vmx_u32 basic)

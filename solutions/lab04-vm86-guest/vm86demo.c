@@ -181,12 +181,12 @@ static unsigned report_exception(const struct vmm_exit *e)
 	vmx_u32 info = e->interruption_info;
 	unsigned vector = (unsigned)VMX_BITS_GET(info, VMX_INTR_INFO_EXIT_VECTOR);
 	unsigned type = (unsigned)VMX_BITS_GET(info, VMX_INTR_INFO_EXIT_TYPE);
-	uint64_t code = 0, idt = 0;
+	vmx_u32 code, idt;
 
 	printf("exception: vector %u %s, %s", vector, vector < 32 ? exception_mnemonic[vector] : "",
 	       interruption_type[type]);
 	if (info & VMX_BITS_MASK(VMX_INTR_INFO_EXIT_ERROR_CODE_VALID)) {
-		vmread(VMCS_VM_EXIT_INTERRUPTION_ERROR_CODE, &code);
+		vmcs_read32(VMCS_VM_EXIT_INTERRUPTION_ERROR_CODE, &code);
 		printf(", error code 0x%llx", (unsigned long long)code);
 	} else {
 		printf(", no error code");
@@ -196,7 +196,7 @@ static unsigned report_exception(const struct vmm_exit *e)
 	/* Was the CPU delivering another event when this one happened?  The
 	 * IDT-vectoring information has the VM-exit interruption-information
 	 * layout (SDM 24.9.3). */
-	vmread(VMCS_IDT_VECTORING_INFORMATION, &idt);
+	vmcs_read32(VMCS_IDT_VECTORING_INFORMATION, &idt);
 	if (idt & VMX_BITS_MASK(VMX_INTR_INFO_EXIT_VALID)) {
 		unsigned idt_vector = (unsigned)VMX_BITS_GET(idt, VMX_INTR_INFO_EXIT_VECTOR);
 
@@ -255,8 +255,8 @@ static void run_guest(const struct vm86_layout *m)
 	vm86_io_flush();
 
 	if (launched) {
-		uint64_t cr0 = 0;
-		vmread(VMCS_GUEST_CR0, &cr0);
+		vmx_u64 cr0;
+		vmcs_read_natural(VMCS_GUEST_CR0, &cr0);
 		printf("CR0 after exit: 0x%08llx\n", (unsigned long long)cr0);
 	}
 	vmm_exit_counts_print(&counts);         /* exit count: NAME N ... exits: N */
