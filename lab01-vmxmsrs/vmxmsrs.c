@@ -221,7 +221,8 @@ static void show_control_word(struct seq_file *m, const struct vmx_printer *p,
 		   vmx_msr_table[truemsr].name, vmx_msr_table[plain].name);
 	vmx_decode_msr(p, w->true_msr, cap);
 	/* Default1 controls that only the TRUE MSR lets software clear. */
-	defaults = (u32)s->value[plain] & ~(u32)cap;
+	defaults = vmx_control_split(word, s->value[plain]).allowed0 &
+		   ~vmx_control_split(word, cap).allowed0;
 	seq_printf(m, "  default1 bits the TRUE MSR lets be 0 (%s says must-be-1):", vmx_msr_table[plain].name);
 	if (!defaults)
 		seq_puts(m, " none");

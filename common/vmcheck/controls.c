@@ -14,11 +14,19 @@
  */
 #include "rules.h"
 
-/* Control word vs its capability MSR (SDM appendix A.3-A.5): bits 31:0 are
- * the allowed 0-settings (a 1 there means the control must be 1), bits 63:32
- * the allowed 1-settings (a 0 there means the control must be 0). */
-static int must_be_1_clear(vmcheck_u64 value, vmcheck_u64 cap) { return ((vmcheck_u32)cap & ~value) != 0; }
-static int must_be_0_set(vmcheck_u64 value, vmcheck_u64 cap) { return (value & ~(cap >> 32) & 0xFFFFFFFFull) != 0; }
+/* Control word `word` vs what its capability MSR allows (SDM appendix
+ * A.3-A.5; s->allowed, split by vmx_control_split): a control the CPU
+ * requires (a 1 in the allowed 0-settings) is 0, or a control it does not
+ * allow (a 0 in the allowed 1-settings) is 1. */
+static int must_be_1_clear(const struct vmcheck_state *s, unsigned word, vmcheck_u64 value)
+{
+	return (s->allowed[word].allowed0 & ~value) != 0;
+}
+
+static int must_be_0_set(const struct vmcheck_state *s, unsigned word, vmcheck_u64 value)
+{
+	return (value & ~s->allowed[word].allowed1) != 0;
+}
 
 /* ------------------------------------------------------------------------ */
 /* 26.2.1.1 VM-execution control fields                                      */
@@ -28,21 +36,21 @@ VMCHECK_RULE(CTRL_PIN_REQUIRED1, "26.2.1.1", CONTROLS, pin_allowed0,
 	     "a pin-based control that must be 1 (allowed 0-settings, bits 31:0 of IA32_VMX_(TRUE_)PINBASED_CTLS) is 0");
 static int pin_allowed0(const struct vmcheck_state *s, struct vmcheck_finding *f)
 {
-	return must_be_1_clear(pin(s), s->pin_ctls) && broken(f, IX_PIN_BASED_VM_EXECUTION_CONTROLS, pin(s));
+	return must_be_1_clear(s, VMX_WORD_PIN, pin(s)) && broken(f, IX_PIN_BASED_VM_EXECUTION_CONTROLS, pin(s));
 }
 
 VMCHECK_RULE(CTRL_PIN_REQUIRED0, "26.2.1.1", CONTROLS, pin_allowed1,
 	     "a pin-based control that must be 0 (allowed 1-settings, bits 63:32 of IA32_VMX_(TRUE_)PINBASED_CTLS) is 1");
 static int pin_allowed1(const struct vmcheck_state *s, struct vmcheck_finding *f)
 {
-	return must_be_0_set(pin(s), s->pin_ctls) && broken(f, IX_PIN_BASED_VM_EXECUTION_CONTROLS, pin(s));
+	return must_be_0_set(s, VMX_WORD_PIN, pin(s)) && broken(f, IX_PIN_BASED_VM_EXECUTION_CONTROLS, pin(s));
 }
 
 VMCHECK_RULE(CTRL_PROC_REQUIRED1, "26.2.1.1", CONTROLS, proc_allowed0,
 	     "a primary processor-based control that must be 1 (IA32_VMX_(TRUE_)PROCBASED_CTLS bits 31:0) is 0");
 static int proc_allowed0(const struct vmcheck_state *s, struct vmcheck_finding *f)
 {
-	return must_be_1_clear(proc(s), s->proc_ctls) &&
+	return must_be_1_clear(s, VMX_WORD_PROC, proc(s)) &&
 	       broken(f, IX_PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, proc(s));
 }
 
@@ -50,7 +58,7 @@ VMCHECK_RULE(CTRL_PROC_REQUIRED0, "26.2.1.1", CONTROLS, proc_allowed1,
 	     "a primary processor-based control that must be 0 (IA32_VMX_(TRUE_)PROCBASED_CTLS bits 63:32) is 1");
 static int proc_allowed1(const struct vmcheck_state *s, struct vmcheck_finding *f)
 {
-	return must_be_0_set(proc(s), s->proc_ctls) &&
+	return must_be_0_set(s, VMX_WORD_PROC, proc(s)) &&
 	       broken(f, IX_PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, proc(s));
 }
 
@@ -58,9 +66,9 @@ VMCHECK_RULE(CTRL_PROC2_REQUIRED1, "26.2.1.1", CONTROLS, proc2_allowed0,
 	     "a secondary processor-based control that must be 1 (IA32_VMX_PROCBASED_CTLS2 bits 31:0) is 0");
 static int proc2_allowed0(const struct vmcheck_state *s, struct vmcheck_finding *f)
 {
-	if (!(proc(s) & VMX_PROC_ACTIVATE_SECONDARY_CONTROLS) || !s->has_proc2)
+	if (!(proc(s) & VMX_PROC_ACTIVATE_SECONDARY_CONTROLS) || !s->has_word[VMX_WORD_PROC2])
 		return 0;
-	return must_be_1_clear(proc2(s), s->proc2_ctls) &&
+	return must_be_1_clear(s, VMX_WORD_PROC2, proc2(s)) &&
 	       broken(f, IX_SECONDARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, proc2(s));
 }
 
@@ -68,9 +76,9 @@ VMCHECK_RULE(CTRL_PROC2_REQUIRED0, "26.2.1.1", CONTROLS, proc2_allowed1,
 	     "a secondary processor-based control that must be 0 (IA32_VMX_PROCBASED_CTLS2 bits 63:32) is 1");
 static int proc2_allowed1(const struct vmcheck_state *s, struct vmcheck_finding *f)
 {
-	if (!(proc(s) & VMX_PROC_ACTIVATE_SECONDARY_CONTROLS) || !s->has_proc2)
+	if (!(proc(s) & VMX_PROC_ACTIVATE_SECONDARY_CONTROLS) || !s->has_word[VMX_WORD_PROC2])
 		return 0;
-	return must_be_0_set(proc2(s), s->proc2_ctls) &&
+	return must_be_0_set(s, VMX_WORD_PROC2, proc2(s)) &&
 	       broken(f, IX_SECONDARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, proc2(s));
 }
 
@@ -229,14 +237,14 @@ VMCHECK_RULE(CTRL_EXIT_REQUIRED1, "26.2.1.2", CONTROLS, exit_allowed0,
 	     "a VM-exit control that must be 1 (IA32_VMX_(TRUE_)EXIT_CTLS bits 31:0) is 0");
 static int exit_allowed0(const struct vmcheck_state *s, struct vmcheck_finding *f)
 {
-	return must_be_1_clear(exitc(s), s->exit_ctls) && broken(f, IX_PRIMARY_VM_EXIT_CONTROLS, exitc(s));
+	return must_be_1_clear(s, VMX_WORD_EXIT, exitc(s)) && broken(f, IX_PRIMARY_VM_EXIT_CONTROLS, exitc(s));
 }
 
 VMCHECK_RULE(CTRL_EXIT_REQUIRED0, "26.2.1.2", CONTROLS, exit_allowed1,
 	     "a VM-exit control that must be 0 (IA32_VMX_(TRUE_)EXIT_CTLS bits 63:32) is 1");
 static int exit_allowed1(const struct vmcheck_state *s, struct vmcheck_finding *f)
 {
-	return must_be_0_set(exitc(s), s->exit_ctls) && broken(f, IX_PRIMARY_VM_EXIT_CONTROLS, exitc(s));
+	return must_be_0_set(s, VMX_WORD_EXIT, exitc(s)) && broken(f, IX_PRIMARY_VM_EXIT_CONTROLS, exitc(s));
 }
 
 VMCHECK_RULE(CTRL_EXIT_SAVE_PREEMPTION_TIMER, "26.2.1.2", CONTROLS, exit_preemption_timer,
@@ -272,14 +280,14 @@ VMCHECK_RULE(CTRL_ENTRY_REQUIRED1, "26.2.1.3", CONTROLS, entry_allowed0,
 	     "a VM-entry control that must be 1 (IA32_VMX_(TRUE_)ENTRY_CTLS bits 31:0) is 0");
 static int entry_allowed0(const struct vmcheck_state *s, struct vmcheck_finding *f)
 {
-	return must_be_1_clear(entry(s), s->entry_ctls) && broken(f, IX_VM_ENTRY_CONTROLS, entry(s));
+	return must_be_1_clear(s, VMX_WORD_ENTRY, entry(s)) && broken(f, IX_VM_ENTRY_CONTROLS, entry(s));
 }
 
 VMCHECK_RULE(CTRL_ENTRY_REQUIRED0, "26.2.1.3", CONTROLS, entry_allowed1,
 	     "a VM-entry control that must be 0 (IA32_VMX_(TRUE_)ENTRY_CTLS bits 63:32) is 1");
 static int entry_allowed1(const struct vmcheck_state *s, struct vmcheck_finding *f)
 {
-	return must_be_0_set(entry(s), s->entry_ctls) && broken(f, IX_VM_ENTRY_CONTROLS, entry(s));
+	return must_be_0_set(s, VMX_WORD_ENTRY, entry(s)) && broken(f, IX_VM_ENTRY_CONTROLS, entry(s));
 }
 
 VMCHECK_RULE(CTRL_ENTRY_SMM_OUTSIDE_SMM, "26.2.1.3", CONTROLS, entry_outside_smm,
@@ -316,7 +324,7 @@ static int intr_type_vector(const struct vmcheck_state *s, struct vmcheck_findin
 		/* Only "pending MTF VM exit", vector 0; type 7 is reserved on a
 		 * CPU that does not support the 1-setting of "monitor trap flag"
 		 * (the capability, not the control: SDM 26.2.1.3). */
-		bad = !((s->proc_ctls >> 32) & VMX_PROC_MONITOR_TRAP_FLAG) || INTR_VECTOR(x) != 0;
+		bad = !(s->allowed[VMX_WORD_PROC].allowed1 & VMX_PROC_MONITOR_TRAP_FLAG) || INTR_VECTOR(x) != 0;
 		break;
 	case VMX_INTR_TYPE_NMI:
 		bad = INTR_VECTOR(x) != 2;

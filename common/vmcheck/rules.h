@@ -34,7 +34,8 @@
 
 #include "vmcheck.h"
 
-#include "vmx/controls.h"       /* VMX_<WORD>_<BIT> control masks */
+#include "vmx/capsplit.h"       /* vmx_control_split: a control word's allowed settings */
+#include "vmx/controls.h"       /* VMX_<WORD>_<BIT> control masks, vmx_control_word_table */
 #include "vmx/cpu_bits.h"       /* CPU_<REG>_<BIT> masks */
 #include "vmx/fields.h"         /* VMCS_<FIELD> encodings */
 #include "vmx/layouts.h"        /* VMX_<LAYOUT>_<FIELD>: access rights, interruption info ... */
@@ -105,9 +106,12 @@ struct vmcheck_state {
 	vmcheck_u64 v[IX_COUNT];        /* field values (0 if VMREAD failed) */
 	unsigned char have[IX_COUNT];   /* 1 if VMREAD succeeded */
 	/* capability MSRs (SDM appendix A) */
-	vmcheck_u64 basic, pin_ctls, proc_ctls, proc2_ctls, exit_ctls, entry_ctls;
-	vmcheck_u64 misc, cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1, ept_vpid_cap;
-	int has_proc2, has_ept_vpid_cap;
+	vmcheck_u64 basic, misc, cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1, ept_vpid_cap;
+	int has_ept_vpid_cap;
+	/* What each control word (enum vmx_control_word) allows, from its
+	 * capability MSR (vmx_control_split); all 0 for a word the CPU lacks. */
+	struct vmx_allowed_settings allowed[VMX_WORD_COUNT];
+	unsigned char has_word[VMX_WORD_COUNT]; /* vmx_control_word_exists */
 	unsigned int phys_bits;         /* CPUID.80000008H:EAX[7:0]  (MAXPHYADDR) */
 	unsigned int lin_bits;          /* CPUID.80000008H:EAX[15:8] (linear-address width) */
 	vmcheck_u64 current_vmcs;       /* VMPTRST */

@@ -119,30 +119,39 @@ static vmx_u64 vmcheck_vmptrst(void)
 	return pa;
 }
 
-/* Read the capability MSRs; the TRUE_ ones when IA32_VMX_BASIC bit 55 says
- * they exist (SDM A.2), because they are the ones VM entry checks against. */
+/* vmx_control_word_table lists a word's activator before the word. */
+_Static_assert(VMX_WORD_PROC < VMX_WORD_PROC2 && VMX_WORD_PROC < VMX_WORD_PROC3 &&
+	       VMX_WORD_EXIT < VMX_WORD_EXIT2, "vmx_controls.def: activating words first");
+
+/* Read the capability MSRs. Each control word's bounds come from the MSR
+ * that vmx_control_word_table names for it, the TRUE one when
+ * IA32_VMX_BASIC bit 55 says the TRUE MSRs exist (SDM A.2), because those
+ * are the ones VM entry checks against. A word the CPU lacks has no MSR to
+ * read (RDMSR would raise #GP) and allows nothing. */
 static void snapshot(struct vmcheck_state *s)
 {
 	int truectl;
 
 	s->basic = rdmsr(IA32_VMX_BASIC);
 	truectl = VMX_MSR_FIELD_GET(s->basic, IA32_VMX_BASIC_TRUE_CONTROLS) != 0;
-	s->pin_ctls   = rdmsr(truectl ? IA32_VMX_TRUE_PINBASED_CTLS : IA32_VMX_PINBASED_CTLS);
-	s->proc_ctls  = rdmsr(truectl ? IA32_VMX_TRUE_PROCBASED_CTLS : IA32_VMX_PROCBASED_CTLS);
-	s->exit_ctls  = rdmsr(truectl ? IA32_VMX_TRUE_EXIT_CTLS : IA32_VMX_EXIT_CTLS);
-	s->entry_ctls = rdmsr(truectl ? IA32_VMX_TRUE_ENTRY_CTLS : IA32_VMX_ENTRY_CTLS);
+	for (unsigned int w = 0; w < VMX_WORD_COUNT; w++) {
+		const struct vmx_control_word_info *cw = &vmx_control_word_table[w];
+		unsigned int activator;
+		vmx_u64 control = vmx_control_word_activator(w, &activator);
+
+		s->has_word[w] = vmx_control_word_exists(w, control ? s->allowed[activator].allowed1 : 0);
+		s->allowed[w] = (struct vmx_allowed_settings){ 0, 0 };
+		if (s->has_word[w])
+			s->allowed[w] = vmx_control_split(w, rdmsr(truectl && cw->true_msr ? cw->true_msr : cw->msr));
+	}
 	s->misc       = rdmsr(IA32_VMX_MISC);
 	s->cr0_fixed0 = rdmsr(IA32_VMX_CR0_FIXED0);
 	s->cr0_fixed1 = rdmsr(IA32_VMX_CR0_FIXED1);
 	s->cr4_fixed0 = rdmsr(IA32_VMX_CR4_FIXED0);
 	s->cr4_fixed1 = rdmsr(IA32_VMX_CR4_FIXED1);
-	/* IA32_VMX_PROCBASED_CTLS2 exists only with the secondary controls
-	 * (vmx_control_word_exists, vmx/controls.h); IA32_VMX_EPT_VPID_CAP only
-	 * if EPT or VPID may be 1 (A.10). */
-	s->has_proc2 = vmx_control_word_exists(VMX_WORD_PROC2, s->proc_ctls >> 32);
-	s->proc2_ctls = s->has_proc2 ? rdmsr(IA32_VMX_PROCBASED_CTLS2) : 0;
-	s->has_ept_vpid_cap = s->has_proc2 &&
-		((s->proc2_ctls >> 32) & (VMX_PROC2_ENABLE_EPT | VMX_PROC2_ENABLE_VPID)) != 0;
+	/* IA32_VMX_EPT_VPID_CAP exists only if EPT or VPID may be 1 (A.10). */
+	s->has_ept_vpid_cap = (s->allowed[VMX_WORD_PROC2].allowed1 &
+			       (VMX_PROC2_ENABLE_EPT | VMX_PROC2_ENABLE_VPID)) != 0;
 	s->ept_vpid_cap = s->has_ept_vpid_cap ? rdmsr(IA32_VMX_EPT_VPID_CAP) : 0;
 
 	s->phys_bits = cpu_phys_address_width();       /* rt_cpu.h: CPUID, SDM 3A 4.1.4 */

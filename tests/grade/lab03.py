@@ -12,15 +12,19 @@ from lib.gradelib import Lab, bochs
 GRADE_TICKS = 400_000_000
 
 # common/vmm/answers/ is the kit's own VMXON sequence, control adjustment
-# and machine[] loop (for lab04 and later): lab03's grading copy of the kit
-# has none of it, so every point below comes from the student's code. The
-# read-back check runs the student's machine_load under
+# and machine[] loop (for lab04 and later), and common/include/vmx/capsplit.h
+# the split of a capability MSR into allowed 0- and 1-settings that
+# adjust_control does itself: lab03's grading copy of the kit has none of
+# it, so every point below comes from the student's code. The VM-entry
+# checker (common/vmcheck/) uses capsplit.h, so it goes too; lab03.mk then
+# builds without it (no LAB03_HAVE_VMCHECK), and no check below reads a
+# vmcheck line. The read-back check runs the student's machine_load under
 # vmm_machine_readback (common/vmm/machine.c).
 lab = Lab("03",
           files=["vmxstep1.c", "vmxstep2.c", "vmxstep3.c", "vmxdemo.c", "lab03.h"],
           build=["lab03"],
           expect_not=[r"^EXCEPTION:", r"^PANIC:"],
-          kit_answers=["common/vmm/answers"])
+          kit_answers=["common/vmm/answers", "common/include/vmx/capsplit.h", "common/vmcheck"])
 
 haswell = lab.run("haswell", bochs(image="build/lab03/lab03.img",
                                    cpu="corei7_haswell_4770", timeout=60, ticks=GRADE_TICKS))

@@ -8,6 +8,7 @@
  * Runs on the host; TAP output with CMOCKA_MESSAGE_OUTPUT=TAP.
  */
 #include "unit.h"
+#include "vmx/capsplit.h"       /* vmx_control_split, vmx_control_adjust */
 
 static void msrs_unique_and_in_range(void **state)
 {
@@ -117,6 +118,20 @@ static void control_masks_match_bits(void **state)
 	assert_int_equal(VMX_ENTRY_IA_32E_MODE_GUEST_BIT, 9);
 	assert_string_equal(vmx_control_bit_info(VMX_WORD_PIN, 3)->name, "NMI_EXITING");
 	assert_null(vmx_control_bit_info(VMX_WORD_PIN, 1));
+}
+
+static void control_split_halves_or_whole(void **state)
+{
+	/* Haswell in Bochs: PROC allowed-0 0x0401E172, allowed-1 0xF7F9FFFE */
+	struct vmx_allowed_settings a = vmx_control_split(VMX_WORD_PROC, 0xF7F9FFFE0401E172ull);
+
+	(void)state;
+	assert_true(a.allowed0 == 0x0401E172ull);
+	assert_true(a.allowed1 == 0xF7F9FFFEull);
+	/* 64-bit word: the MSR is allowed-1 settings only, all 64 bits */
+	a = vmx_control_split(VMX_WORD_PROC3, 0x8000000000000002ull);
+	assert_true(a.allowed0 == 0);
+	assert_true(a.allowed1 == 0x8000000000000002ull);
 }
 
 static void control_adjust_reports_missing(void **state)
@@ -279,6 +294,7 @@ int main(void)
 		cmocka_unit_test(control_words_reference_real_entries),
 		cmocka_unit_test(control_bits_unique_per_word),
 		cmocka_unit_test(control_masks_match_bits),
+		cmocka_unit_test(control_split_halves_or_whole),
 		cmocka_unit_test(control_adjust_reports_missing),
 		cmocka_unit_test(control_words_exist_by_their_activator),
 		cmocka_unit_test(exit_reasons_unique),

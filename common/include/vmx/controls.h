@@ -82,7 +82,8 @@ static const struct vmx_control_bit_info vmx_control_bit_table[] VMX_UNUSED = {
 
 /* A word held in a 64-bit field (tertiary, secondary exit) has a capability
  * MSR of allowed 1-settings only; the 32-bit words have allowed 0-settings in
- * MSR bits 31:0 and allowed 1-settings in bits 63:32 (SDM A.3). */
+ * MSR bits 31:0 and allowed 1-settings in bits 63:32 (SDM A.3). Splitting a
+ * capability MSR value into the two is vmx_control_split (vmx/capsplit.h). */
 static inline int vmx_control_word_is_64bit(unsigned word)
 {
 	return VMCS_ENC_WIDTH(vmx_control_word_table[word].field) == VMCS_WIDTH_64;
@@ -154,27 +155,6 @@ static inline const struct vmx_control_bit_info *vmx_control_bit_info(unsigned w
 		if (vmx_control_bit_table[i].word == word && vmx_control_bit_table[i].bit == bit)
 			return &vmx_control_bit_table[i];
 	return VMX_NULL;
-}
-
-/*
- * Adjust a wanted control value to a capability MSR (SDM A.3.1): bits the
- * CPU requires are forced to 1; returns in *missing the wanted bits the CPU
- * cannot set (the caller should report them by name and stop).
- */
-static inline vmx_u64 vmx_control_adjust(unsigned word, vmx_u64 cap, vmx_u64 wanted, vmx_u64 *missing)
-{
-	vmx_u64 must1, may1;
-
-	if (vmx_control_word_is_64bit(word)) {
-		must1 = 0;
-		may1 = cap;
-	} else {
-		must1 = cap & 0xFFFFFFFFull;
-		may1 = cap >> 32;
-	}
-	if (missing)
-		*missing = wanted & ~may1;
-	return (wanted | must1) & may1;
 }
 
 #endif /* VMX_CONTROLS_H */

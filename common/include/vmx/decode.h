@@ -22,6 +22,7 @@
 #include "fields.h"
 #include "msrs.h"
 #include "controls.h"
+#include "capsplit.h"         /* vmx_control_split: allowed 0-/1-settings */
 #include "cpu_bits.h"
 #include "exit_reasons.h"
 #include "errors.h"
@@ -173,17 +174,13 @@ static inline const char *vmx_setting_name(enum vmx_setting s)
  */
 static inline enum vmx_setting vmx_control_setting(unsigned word, vmx_u64 cap, unsigned bit)
 {
+	struct vmx_allowed_settings a = vmx_control_split(word, cap);
 	int may0, may1;
 
-	if (vmx_control_word_is_64bit(word)) {
-		may0 = 1;
-		may1 = (int)((cap >> bit) & 1);
-	} else {
-		if (bit >= 32)
-			return VMX_MUST_BE_0;
-		may0 = !((cap >> bit) & 1);
-		may1 = (int)((cap >> (bit + 32)) & 1);
-	}
+	if (bit >= (vmx_control_word_is_64bit(word) ? 64u : 32u))
+		return VMX_MUST_BE_0;
+	may0 = !((a.allowed0 >> bit) & 1);
+	may1 = (int)((a.allowed1 >> bit) & 1);
 	if (may0 && may1)
 		return VMX_MAY_BE_EITHER;
 	if (may1)
@@ -201,16 +198,17 @@ static inline enum vmx_setting vmx_control_setting(unsigned word, vmx_u64 cap, u
 static inline void vmx_decode_controls(const struct vmx_printer *p, unsigned word, vmx_u64 cap)
 {
 	const struct vmx_control_word_info *w = &vmx_control_word_table[word];
+	struct vmx_allowed_settings a = vmx_control_split(word, cap);
 	unsigned bit, nbits = vmx_control_word_is_64bit(word) ? 64 : 32;
 
 	VMX_PRINT(p, "  control word: %s (%s), VMCS field 0x%08x\n", w->name, w->description, w->field);
 	if (nbits == 32) {
 		VMX_PRINT(p, "  allowed 0-settings (bits 31:0, a 1 means must be 1):  0x%08x\n",
-			  (vmx_u32)cap);
+			  (vmx_u32)a.allowed0);
 		VMX_PRINT(p, "  allowed 1-settings (bits 63:32, a 0 means must be 0): 0x%08x\n",
-			  (vmx_u32)(cap >> 32));
+			  (vmx_u32)a.allowed1);
 	} else {
-		VMX_PRINT(p, "  allowed 1-settings (a 0 means must be 0): 0x%016llx\n", cap);
+		VMX_PRINT(p, "  allowed 1-settings (a 0 means must be 0): 0x%016llx\n", a.allowed1);
 	}
 	for (bit = 0; bit < nbits; bit++) {
 		const struct vmx_control_bit_info *b = vmx_control_bit_info(word, bit);
@@ -329,9 +327,9 @@ struct vmx_cap_values {
  */
 static inline const char *vmx_msr_absent_reason(vmx_u32 msr, const struct vmx_cap_values *v)
 {
-	vmx_u64 proc_may1 = v->procbased_ctls >> 32;
-	vmx_u64 proc2_may1 = v->procbased_ctls2 >> 32;
-	vmx_u64 exit_may1 = v->exit_ctls >> 32;
+	vmx_u64 proc_may1 = vmx_control_split(VMX_WORD_PROC, v->procbased_ctls).allowed1;
+	vmx_u64 proc2_may1 = vmx_control_split(VMX_WORD_PROC2, v->procbased_ctls2).allowed1;
+	vmx_u64 exit_may1 = vmx_control_split(VMX_WORD_EXIT, v->exit_ctls).allowed1;
 
 	switch (msr) {
 	case IA32_VMX_PROCBASED_CTLS2:

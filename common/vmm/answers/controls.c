@@ -20,6 +20,7 @@
  * may really be 0, and software should use those (SDM A.2).
  */
 #include "answers.h"
+#include "vmx/capsplit.h"           /* vmx_control_split */
 
 /* Does the word exist on this CPU? It asks the word that activates it
  * (vmx_control_word_exists, vmx/controls.h: SDM A.3.3, A.3.4, A.4.2). */
@@ -38,6 +39,7 @@ void vmm_control_caps(unsigned word, struct vmm_control_caps *caps)
 {
 	const struct vmx_control_word_info *w = &vmx_control_word_table[word];
 	vmx_u64 basic = rdmsr(IA32_VMX_BASIC);
+	struct vmx_allowed_settings a;
 
 	caps->available = word_available(word);
 	caps->msr = w->msr;
@@ -51,13 +53,9 @@ void vmm_control_caps(unsigned word, struct vmm_control_caps *caps)
 		return;
 	}
 	caps->msr_value = rdmsr(caps->msr);
-	if (vmx_control_word_is_64bit(word)) {
-		caps->allowed0 = 0;             /* 64-bit words: allowed-1 only */
-		caps->allowed1 = caps->msr_value;
-	} else {
-		caps->allowed0 = caps->msr_value & 0xFFFFFFFFull;
-		caps->allowed1 = caps->msr_value >> 32;
-	}
+	a = vmx_control_split(word, caps->msr_value);   /* 64-bit words: allowed-1 only */
+	caps->allowed0 = a.allowed0;
+	caps->allowed1 = a.allowed1;
 }
 
 int vmm_control_adjust(unsigned word, vmx_u64 required, vmx_u64 optional, vmx_u64 *value)
