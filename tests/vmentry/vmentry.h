@@ -60,14 +60,47 @@ struct vmentry_env {
 
 extern struct vmentry_env env;
 
-/* VMREAD/VMWRITE of any width that stop the run with a message on failure
- * (a breakage that cannot be written would make the case meaningless). */
+/* VMREAD/VMWRITE that stop the run with a message on failure (a breakage
+ * that cannot be written would make the case meaningless). */
 uint64_t vmentry_read(uint32_t field, const char *name);
 void vmentry_write(uint32_t field, const char *name, uint64_t value);
-#define RD(field)        vmentry_read(VMCS_##field, #field)
-#define WR(field, value) vmentry_write(VMCS_##field, #field, (value))
-#define SET(field, bits) WR(field, RD(field) | (uint64_t)(bits))
-#define CLR(field, bits) WR(field, RD(field) & ~(uint64_t)(bits))
+
+/*
+ * The typed form the cases use: the field by its SDM name, the width in the
+ * macro's name, checked against the encoding at build time like rt_vmx.h's
+ * vmcs_write16/32/64/_natural (VMCS_ASSERT_WIDTH):
+ *     WR16(GUEST_CS_SELECTOR, RT_SEL_CODE64);     compiles
+ *     WR32(GUEST_CS_SELECTOR, RT_SEL_CODE64);     does not: a 16-bit field
+ * The whole value goes to VMWRITE, which keeps the field's width of it (SDM
+ * 30.3); so a case's value is printed in full if the write fails.
+ * SETn/CLRn read the field, set or clear `bits`, and write it back.
+ */
+#define VMENTRY_RD(W, field)                                                  \
+	({                                                                    \
+		VMCS_ASSERT_WIDTH(VMCS_##field, VMCS_WIDTH_##W);              \
+		vmentry_read(VMCS_##field, #field);                           \
+	})
+#define VMENTRY_WR(W, field, value)                                           \
+	({                                                                    \
+		VMCS_ASSERT_WIDTH(VMCS_##field, VMCS_WIDTH_##W);              \
+		vmentry_write(VMCS_##field, #field, (value));                 \
+	})
+#define RD16(field)                 VMENTRY_RD(16, field)
+#define RD32(field)                 VMENTRY_RD(32, field)
+#define RD64(field)                 VMENTRY_RD(64, field)
+#define RD_NATURAL(field)           VMENTRY_RD(NATURAL, field)
+#define WR16(field, value)          VMENTRY_WR(16, field, value)
+#define WR32(field, value)          VMENTRY_WR(32, field, value)
+#define WR64(field, value)          VMENTRY_WR(64, field, value)
+#define WR_NATURAL(field, value)    VMENTRY_WR(NATURAL, field, value)
+#define SET16(field, bits)          WR16(field, RD16(field) | (uint64_t)(bits))
+#define SET32(field, bits)          WR32(field, RD32(field) | (uint64_t)(bits))
+#define SET64(field, bits)          WR64(field, RD64(field) | (uint64_t)(bits))
+#define SET_NATURAL(field, bits)    WR_NATURAL(field, RD_NATURAL(field) | (uint64_t)(bits))
+#define CLR16(field, bits)          WR16(field, RD16(field) & ~(uint64_t)(bits))
+#define CLR32(field, bits)          WR32(field, RD32(field) & ~(uint64_t)(bits))
+#define CLR64(field, bits)          WR64(field, RD64(field) & ~(uint64_t)(bits))
+#define CLR_NATURAL(field, bits)    WR_NATURAL(field, RD_NATURAL(field) & ~(uint64_t)(bits))
 
 /* The control bit of `word` that must be 1 (allowed-0 setting 1), or that
  * must be 0 (allowed-1 setting 0); -1 when there is none. */
