@@ -25,6 +25,7 @@ The last test prints the table `case | rule named | Bochs outcome | agree`
 and writes it to results/vmentry/table.txt (with the Bochs log lines).
 """
 
+import glob
 import os
 import re
 import struct
@@ -340,27 +341,30 @@ def results_valid(cpu):
 
 
 
-VMCHECK_C = os.path.join(TOP, "common", "vmcheck", "vmcheck.c")
+VMCHECK_DIR = os.path.join(TOP, "common", "vmcheck")
 SECTIONS = {"26.2.1.1", "26.2.1.2", "26.2.1.3", "26.2.2", "26.2.3", "26.2.4",
             "26.3.1.1", "26.3.1.2", "26.3.1.3", "26.3.1.4", "26.3.1.5", "26.3.1.6", "26.4"}
 
 
 def rule_table():
-    """[(id, section, outcome)] read from the vmcheck_rules[] table of vmcheck.c."""
-    with open(VMCHECK_C) as f:
-        text = f.read()
-    body = text[text.index("const struct vmcheck_rule vmcheck_rules[] = {"):]
-    body = body[:body.index("\n};")]
-    return re.findall(r'^\s*\{ "([^"]+)", "([^"]+)", ".*", (CONTROLS|HOST|GUEST|MSRLOAD), '
-                      r'\w+, \w+ \},$', body, re.M), body.count("\n\t{ ")
+    """[(id, section, outcome)] from the VMCHECK_RULE lines of common/vmcheck/*.c,
+    and the number of VMCHECK_RULE lines (a line of another shape shows)."""
+    rx = re.compile(r'^VMCHECK_RULE(?:_QUALIFIED)?\((\w+), "([^"]+)", (CONTROLS|HOST|GUEST|MSRLOAD),', re.M)
+    rules, lines = [], 0
+    for path in sorted(glob.glob(os.path.join(VMCHECK_DIR, "*.c"))):
+        with open(path) as f:
+            text = f.read()
+        rules += rx.findall(text)
+        lines += len(re.findall(r"^VMCHECK_RULE", text, re.M))
+    return rules, lines
 
 
 def test_vmentry_vmcheck_rule_table_unique_upper_snake_ids_sdm_chapter_26_secti():
     """vmentry: vmcheck rule table: unique upper-snake ids, SDM chapter 26 sections, every case's rule exists"""
     rules, lines = rule_table()
     if len(rules) != lines:
-        raise TestFailure("read %d rules from %d table lines of %s: a line has an unexpected shape"
-                          % (len(rules), lines, os.path.relpath(VMCHECK_C, TOP)))
+        raise TestFailure("read %d rules from %d VMCHECK_RULE lines of common/vmcheck/*.c: a line "
+                          "has an unexpected shape" % (len(rules), lines))
     ids = [r[0] for r in rules]
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
@@ -380,4 +384,4 @@ def test_vmentry_vmcheck_rule_table_unique_upper_snake_ids_sdm_chapter_26_secti(
         raise TestFailure("rules whose outcome does not match their section: %s" % ", ".join(bad))
     missing = sorted({c[2] for c in CASES if c[2] != "NONE"} - set(ids))
     if missing:
-        raise TestFailure("cases.def names rules vmcheck.c does not have: %s" % ", ".join(missing))
+        raise TestFailure("cases.def names rules common/vmcheck/ does not have: %s" % ", ".join(missing))
