@@ -525,3 +525,16 @@ def test_facts_vmxinfo_decodes_of_bochs_measured_msrs_match_platform_md_s_featu(
         rev = "0x4" if cpu == "tigerlake" else "0x2b"   # PLATFORM.md: revision ids
         has(ok("msr", "IA32_VMX_BASIC", "0x%x" % basic), r"^  VMCS_REVISION_ID: +%s " % rev,
             "%s revision" % cpu)
+
+
+def test_facts_typed_vmcs_access_refuses_a_wrong_width_at_every_optimisation_level():
+    """facts: make check-typed: a VMCS access of the wrong width, or through a
+    variable of another width, does not compile, at -O0 as at -O2"""
+    p = subprocess.run(["make", "--no-print-directory", "-C", TOP, "check-typed"], capture_output=True,
+                       text=True, timeout=300)
+    lines = p.stdout.strip().splitlines()
+    if p.returncode != 0 or not lines or not re.match(r"^check-typed: \d+ checks, 0 failed$", lines[-1]):
+        raise TestFailure("make check-typed: exit %d:\n%s%s" % (p.returncode, p.stdout[-3000:], p.stderr[-2000:]))
+    bad = [l for l in lines[:-1] if not l.endswith(" ok")]
+    if bad:
+        raise TestFailure("make check-typed: lines that are not ok:\n%s" % "\n".join(bad))
