@@ -95,12 +95,8 @@ static vmx_u64 cookie(unsigned i, const struct machine_entry *e)
 int vmm_machine_readback(int (*load)(void))
 {
 	unsigned i, ok = 0, unsupported = 0, read_only = 0, mismatched = 0;
-	static vmx_u8 tested[512];      /* machine_count is 181 (vmcs_fields.def) */
+	static vmx_u8 tested[RT_ARRAY_SIZE(machine)];  /* one per vmcs_fields.def line */
 	int status;
-
-	if (machine_count > sizeof(tested))
-		rt_panic("machine[] read-back: %u fields, room for %u", machine_count,
-			 (unsigned)sizeof(tested));
 
 	/*
 	 * Pass 1: which components does this CPU have? A VMREAD of one it lacks

@@ -183,7 +183,8 @@ void vmm_skip_instruction(const struct vmm_exit *e);
  * Explain a VMX instruction's status, one line:
  *   VMLAUNCH: VMfailValid, VM-instruction error 7: VM entry with invalid control field(s)
  *   VMPTRLD: VMfailInvalid (no current VMCS, or the operand is not a valid VMCS)
- * Prints nothing for VMX_SUCCEED. Returns `status` (for `return vmm_explain(...)`).
+ * Prints nothing for VMX_SUCCEED. Returns `status`, so a caller can
+ * `return vmm_explain_status("VMLAUNCH", vmlaunch());`.
  */
 int vmm_explain_status(const char *instruction, int status);
 
