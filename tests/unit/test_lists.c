@@ -8,7 +8,7 @@
  * Runs on the host; TAP output with CMOCKA_MESSAGE_OUTPUT=TAP.
  */
 #include "unit.h"
-#include "vmx/capsplit.h"       /* vmx_control_split, vmx_control_adjust */
+#include "vmx/capsplit.h"       /* vmx_control_split */
 
 static void msrs_unique_and_in_range(void **state)
 {
@@ -132,25 +132,6 @@ static void control_split_halves_or_whole(void **state)
 	a = vmx_control_split(VMX_WORD_PROC3, 0x8000000000000002ull);
 	assert_true(a.allowed0 == 0);
 	assert_true(a.allowed1 == 0x8000000000000002ull);
-}
-
-static void control_adjust_reports_missing(void **state)
-{
-	/* Haswell in Bochs: PROC allowed-0 0x0401E172, allowed-1 0xF7F9FFFE */
-	vmx_u64 cap = 0xF7F9FFFE0401E172ull, missing = 0;
-	vmx_u64 v = vmx_control_adjust(VMX_WORD_PROC, cap,
-				       VMX_PROC_HLT_EXITING | VMX_PROC_MONITOR_TRAP_FLAG, &missing);
-
-	(void)state;
-	assert_true(missing == VMX_PROC_MONITOR_TRAP_FLAG);
-	assert_true(v & VMX_PROC_HLT_EXITING);
-	assert_true((v & 0x0401E172ull) == 0x0401E172ull);
-	assert_false(v & VMX_PROC_MONITOR_TRAP_FLAG);
-	/* 64-bit word: the MSR is allowed-1 settings only */
-	v = vmx_control_adjust(VMX_WORD_PROC3, VMX_PROC3_ENABLE_HLAT,
-			       VMX_PROC3_ENABLE_HLAT | VMX_PROC3_LOADIWKEY_EXITING, &missing);
-	assert_true(v == VMX_PROC3_ENABLE_HLAT);
-	assert_true(missing == VMX_PROC3_LOADIWKEY_EXITING);
 }
 
 static void control_words_exist_by_their_activator(void **state)
@@ -295,7 +276,6 @@ int main(void)
 		cmocka_unit_test(control_bits_unique_per_word),
 		cmocka_unit_test(control_masks_match_bits),
 		cmocka_unit_test(control_split_halves_or_whole),
-		cmocka_unit_test(control_adjust_reports_missing),
 		cmocka_unit_test(control_words_exist_by_their_activator),
 		cmocka_unit_test(exit_reasons_unique),
 		cmocka_unit_test(errors_unique),

@@ -1,7 +1,6 @@
 /*
  * vmx/capsplit.h - a control word's allowed settings, split out of its
- * capability MSR (Intel SDM vol. 3D appendix A.3-A.5), and a wanted value
- * adjusted to them.
+ * capability MSR (Intel SDM vol. 3D appendix A.3-A.5).
  *
  * Where it runs: host, Linux kernel, bare metal (pure functions of MSR
  * values: no RDMSR here).
@@ -51,20 +50,6 @@ static inline struct vmx_allowed_settings vmx_control_split(unsigned word, vmx_u
 		a.allowed1 = cap >> 32;
 	}
 	return a;
-}
-
-/*
- * Adjust a wanted control value to a capability MSR (SDM A.3.1): bits the
- * CPU requires are forced to 1; returns in *missing the wanted bits the CPU
- * cannot set (the caller should report them by name and stop).
- */
-static inline vmx_u64 vmx_control_adjust(unsigned word, vmx_u64 cap, vmx_u64 wanted, vmx_u64 *missing)
-{
-	struct vmx_allowed_settings a = vmx_control_split(word, cap);
-
-	if (missing)
-		*missing = wanted & ~a.allowed1;
-	return (wanted | a.allowed0) & a.allowed1;
 }
 
 #endif /* VMX_CAPSPLIT_H */
