@@ -27,7 +27,7 @@ from lib.benchlib import bench, bochs_runs, summary
 from lib.testlib import build_path, TOP
 
 _spec = importlib.util.spec_from_file_location(
-    "lab04_params_bench", os.path.join(TOP, "lab04-vm86-guest", "params.py"))
+    "lab04_params_bench", os.path.join(TOP, "tools", "lab04params", "params.py"))
 PARAMS = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(PARAMS)
 
@@ -54,8 +54,7 @@ def _():
 
 def burst(io_exiting):
     values = {"IO_BURST": BURST, "EXIT_LOG": 0, "IO_EXITING": 1 if io_exiting else 0}
-    image = PARAMS.patch(build_path("solutions", "lab04", "lab04.img"),
-                                    PARAMS.check(values))
+    image = PARAMS.image(PARAMS.check(values), solution=True)
     run = emu.run_bochs(image, name="bench-lab04-burst-%s" % ("exit" if io_exiting else "pass"),
                         timeout=120)
     m = re.search(r"^guest io burst: (\d+) reads, tsc delta (0x[0-9a-f]+)$", run.serial, re.M)

@@ -14,9 +14,9 @@ on older ones). Bochs 2.7 stores all 32 bits (measured: mask 0xffffffff,
 shadow 0x12345678 gives `guest smsw: 0x12345678`), so all 32 bits are
 compared.
 
-Parameter sets do not rebuild the image: each is a patched copy
-(lab04-vm86-guest/params.py) in build/solutions/lab04/params-<hash>/, so the
-runner's 4 parallel tests run 4 Bochs at once without sharing a file.
+Each parameter set is an image of its own, built by `make lab04-params`
+(tools/lab04params/params.py: params.c recompiled with -D flags, relinked)
+into build/solutions/lab04/params-<hash>/, once per session.
 """
 
 import importlib.util
@@ -39,7 +39,7 @@ SEED = 4004                     # the random mask/shadow pairs (printed in their
 
 def _load_params():
     spec = importlib.util.spec_from_file_location(
-        "lab04_params", os.path.join(TOP, "lab04-vm86-guest", "params.py"))
+        "lab04_params", os.path.join(TOP, "tools", "lab04params", "params.py"))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -67,11 +67,10 @@ def lab04(values=None, cpu=HASWELL, image=SOLUTION_IMG):
 
     def run():
         base = build_path(*image)
-        # One patched copy per (values, image), shared by the runs on every
-        # CPU model: params.patch's temporary name holds only the process id,
-        # so two threads patching the same copy at once would clash.
-        path = once(("lab04-patch", tuple(sorted(checked.items())), image),
-                    lambda: PARAMS.patch(base, checked)) if checked else base
+        # One image per (values, image), built with -D flags by make
+        # lab04-params and shared by the runs on every CPU model.
+        path = once(("lab04-image", tuple(sorted(checked.items())), image),
+                    lambda: PARAMS.image(checked, solution=(image == SOLUTION_IMG))) if checked else base
         tag = PARAMS.variant(checked) if checked else "default"
         return emu.run_bochs(path, cpu=cpu, timeout=90,
                              name="lab04-%s-%s-%s" % (image[0], tag, cpu))
@@ -337,8 +336,8 @@ def test_lab04_make_run_lab04_refuses_a_misspelled_parameter_naming_the_real_on(
                           % (" ".join(others), rc, out[-500:]))
 
 
-def test_lab04_make_lab04_params_writes_the_patched_image_the_grader_runs():
-    """lab04: make lab04-params writes the patched image the grader runs"""
+def test_lab04_make_lab04_params_writes_the_image_the_grader_runs():
+    """lab04: make lab04-params writes the parameter set's image the grader runs"""
     out_img = os.path.join(TOP, "build", "solutions", "lab04", "test-lab04-params", "lab04.img")
     rc, out = make("lab04-params", "SOLUTION=1", "CR0_MASK=0x8", "CR0_SHADOW=0x8",
                    "LAB04_OUT=" + out_img)

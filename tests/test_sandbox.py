@@ -123,7 +123,8 @@ def setup():
                                 r"#include nested depth|nested too deeply"),
         "h-rept-cpu": (with_leak(step2, '__asm__(".rept 100000000\\n.rept 100000000\\nnop\\n'
                                         '.endr\\n.endr");\n', show=False),
-                       r"the build hit the sandbox's CPU-time limit \(8 s per process\)"),
+                       # GNU as may run out of memory before the CPU-time limit
+                       r"the build hit the sandbox's (CPU-time limit \(8 s per process\)|memory limit)"),
         "h-huge-array": (with_leak(step2, "static char huge[1ull << 33] = { 1 };\n"
                                           "char *huge_p = huge;\n", show=False),
                          r"the build hit the sandbox's file-size limit \(64 MiB per file\)"),

@@ -3,9 +3,10 @@ mask/shadow): what a student may change, and the checks.
 
 Declarations only; the engine is tests/lib/gradelib.py (docs/CONTRACTS.md,
 "Graders"). Every Bochs check reads the COM1 transcript of a real run of the
-student's build (lab04-vm86-guest/ in a fresh copy of the kit). Parameter
-sets are patched copies of that build (make lab04-params, see
-tools/lab04params/params.py), so one build serves every run.
+student's build (lab04-vm86-guest/ in a fresh copy of the kit). Each parameter
+set is an image of its own: the student's build with params.c recompiled
+with -D flags and relinked (make lab04-params, see
+tools/lab04params/params.py).
 
 Where a check needs "the guest's smsw equals what the host predicted", it
 uses a backreference: the value on the `CR0 expected:` line must appear
@@ -32,7 +33,7 @@ SMSW_IS_EXPECTED = r"(?s)^CR0 expected: (0x[0-9a-f]{8})$.*^guest smsw: \1$"
 
 
 def params_run(name, *assignments):
-    """A run of the student's image with parameters patched in."""
+    """A run of the student's image built with these parameters."""
     out = "build/lab04/grade/%s.img" % name
     return lab.run(name, bochs(image=out, cpu=HASWELL, timeout=60, ticks=GRADE_TICKS),
                    build=["lab04-params", "LAB04_OUT=" + out] + list(assignments))
