@@ -68,7 +68,7 @@ def with_leak(sol, decl, show=True):
     return text
 
 
-def setup():
+def make_classes():
     """The secrets, the class folders, and every expected outcome."""
     shutil.rmtree(SCRATCH, ignore_errors=True)
     os.makedirs(SCRATCH)
@@ -213,7 +213,7 @@ def runs():
 
 
 def _runs():
-    s = setup()
+    s = make_classes()
     s["results"] = {}
     for number, cls, cases, normal in s["classes"]:
         out, grades, res = class_run(number, cls)
