@@ -120,8 +120,8 @@ $(2)/$(1).bin: $(2)/$(1).elf
 
 # The boot sector is assembled for this image: it reads exactly the sectors
 # of NAME.bin.  Then boot sector + payload, padded to a 1.44 MB floppy.
-$(2)/$(1).img: $(2)/$(1).bin $$(BM_BOOTSECT)
-	$$(BM_NASM) -f bin -DPAYLOAD_SECTORS=$$$$(( ($$$$(stat -c %s $$<) + 511) / 512 )) \
+$(2)/$(1).img: $(2)/$(1).bin $$(BM_BOOTSECT) $(BUILD)/gen/uart.inc
+	$$(BM_NASM) -f bin -I$(BUILD)/gen/ -DPAYLOAD_SECTORS=$$$$(( ($$$$(stat -c %s $$<) + 511) / 512 )) \
 		$$(BM_BOOTSECT) -o $(2)/$(1).bootsect
 	cat $(2)/$(1).bootsect $$< > $$@.tmp
 	truncate -s $$(BM_FLOPPY_BYTES) $$@.tmp

@@ -171,7 +171,8 @@ HDD_HEADS, HDD_SPT = 2, 18      # Bochs' ata0-master geometry for the flat 1.44 
 
 
 def nasm_bootsect(sectors, defines, out):
-    p = subprocess.run(["nasm", "-f", "bin", "-DPAYLOAD_SECTORS=%d" % sectors]
+    p = subprocess.run(["nasm", "-f", "bin", "-I", os.path.join(BUILD, "gen") + "/",
+                        "-DPAYLOAD_SECTORS=%d" % sectors]
                        + ["-D%s" % d for d in defines] + [BOOTSECT, "-o", out],
                        capture_output=True, text=True, timeout=60)
     if p.returncode != 0:

@@ -124,9 +124,7 @@ BDA_MOTOR_COUNT     equ 0x440           ; the BIOS IRQ 0 handler stops the motor
 BDA_TICKS           equ 0x46C           ; timer ticks, 18.2 per second
 FDC_TIMEOUT_TICKS   equ 37              ; 2 s: a read of 18 sectors takes 0.2 s
 
-COM1                equ 0x3F8           ; 16550 UART base, used for errors only
-UART_LSR            equ 5               ; line status register
-UART_LSR_THRE       equ 0x20            ; transmit holding register empty
+%include "uart.inc"                     ; COM1_BASE, UART_* (common/platform/uart.def)
 
 FDC_DOR             equ 0x3F2           ; floppy digital output register
 FDC_DOR_MOTORS_OFF  equ 0x0C            ; controller enabled, DMA on, no motor
@@ -252,27 +250,30 @@ int13_failed:
 ; The UART keeps the BIOS settings (Bochs: 5-bit words), so program it first.
 ; IN: SI = message.  OUT: does not return.
 fatal:
-        mov     dx, COM1 + 3            ; LCR: DLAB=1
-        mov     al, 0x80
+        mov     dx, COM1_BASE + UART_LCR            ; LCR: DLAB=1
+        mov     al, UART_LCR_DLAB
         out     dx, al
-        mov     dl, COM1 & 0xFF         ; DLL = 1: 115200 baud
-        mov     al, 1
+        mov     dl, (COM1_BASE + UART_DLL) & 0xFF   ; DLL = 1: 115200 baud
+        mov     al, UART_DIVISOR_115200
         out     dx, al
+%if UART_DLM != UART_DLL + 1 || UART_DIVISOR_115200 != 1
+%error "the two lines below assume DLM = DLL + 1 and a divisor of 1 (DLM = 0)"
+%endif
         inc     dx                      ; DLM = 0
         dec     ax
         out     dx, al
-        mov     dl, (COM1 + 3) & 0xFF   ; LCR: 8 data bits, no parity, 1 stop
-        mov     al, 0x03
+        mov     dl, (COM1_BASE + UART_LCR) & 0xFF   ; LCR: 8 data bits, no parity, 1 stop
+        mov     al, UART_LCR_8N1
         out     dx, al
 .char:  lodsb
         test    al, al
         jz      .halt
         mov     ah, al
-        mov     dl, (COM1 + UART_LSR) & 0xFF
+        mov     dl, (COM1_BASE + UART_LSR) & 0xFF
 .wait:  in      al, dx
         test    al, UART_LSR_THRE
         jz      .wait
-        mov     dl, COM1 & 0xFF
+        mov     dl, (COM1_BASE + UART_THR) & 0xFF
         mov     al, ah
         out     dx, al
         jmp     .char
