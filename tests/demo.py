@@ -104,9 +104,8 @@ def run_step(n, step, cpu):
         return "waits"
     why = run.why_stopped() if not run.ended_cleanly else \
         "its transcript lacks %s" % ", ".join("/%s/" % m for m in missing)
-    tail = "\n".join("    | " + l for l in run.stderr_tail()) or "    | (nothing)"
-    print("demo: %s failed: %s\n  transcript: %s/serial.txt\n  the output of Bochs itself, last lines:\n%s"
-          % (name, why, os.path.relpath(run.dir, TOP), tail), file=sys.stderr)
+    print("demo: %s failed: %s\n  transcript: %s/serial.txt\n%s"
+          % (name, why, os.path.relpath(run.dir, TOP), run.output_tail()), file=sys.stderr)
     return "failed"
 
 

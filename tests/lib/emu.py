@@ -192,13 +192,16 @@ class Run:
         lines = [l.rstrip() for l in self.stdout.splitlines() if l.strip()]
         return lines[-n:]
 
-    def crash_report(self):
-        """The crash, where the evidence is, and the emulator's last lines."""
+    def output_tail(self):
+        """Where the emulator's own output is, and its last lines, indented."""
         where = os.path.relpath(os.path.join(self.dir, "stdout.txt"))
         tail = self.stderr_tail()
-        return "%s\n  the output of %s itself (%s), last lines:\n%s" % (
-            self.crash, self.emulator, where,
-            "\n".join("    | " + l for l in tail) if tail else "    | (nothing)")
+        return "  the output of %s itself (%s), last lines:\n%s" % (
+            self.emulator, where, "\n".join("    | " + l for l in tail) if tail else "    | (nothing)")
+
+    def crash_report(self):
+        """The crash, where the evidence is, and the emulator's last lines."""
+        return "%s\n%s" % (self.crash, self.output_tail())
 
     def classify(self, closing=CLOSING_LINE):
         """Decide from the exit status and the transcript whether the emulator

@@ -502,7 +502,9 @@ def first_error(text):
 
 
 def emulator_note(run):
-    """A one-line reading of the Bochs log/exit status: triple fault, panic, crash."""
+    """A one-line reading of the Bochs log: triple fault, panic; else what
+    emu's Run.classify noted (a signal after the run's last line: a crash
+    before it never reaches here, it raises EmulatorCrashed)."""
     log = getattr(run, "log", "") or ""
     m = re.search(r"^.*(3rd \(\d+\) exception with no resolution|triple fault).*$", log, re.M | re.I)
     if m:
@@ -511,12 +513,7 @@ def emulator_note(run):
     m = re.search(r"^.*>>PANIC<<(?!.*Shutdown port).*$", log, re.M)
     if m:
         return "Bochs panicked: %s" % m.group(0).strip()[:160]
-    code = getattr(run, "exit_code", None)
-    # Bochs 2.7 sometimes segfaults after quit_sim, once all output is written.
-    quit = "quit_sim called" in log
-    if code is not None and code < 0 and not quit and not run.timed_out and not run.flooded:
-        return "the emulator died with signal %d" % -code
-    return None
+    return "; ".join(getattr(run, "notes", ())) or None
 
 
 def keep_logs(src, dst, limit=8 << 20):
