@@ -32,6 +32,7 @@ Gradescope bundle grades with its container as the box (--container).
 """
 
 import os
+import re
 import shutil
 import subprocess
 
@@ -120,10 +121,6 @@ def _probe():
     for tool in (bwrap(), "prlimit", "setpriv"):
         if not shutil.which(tool):
             return "%s is not installed" % tool
-    if os.geteuid() != 0:
-        # setpriv can only drop to nobody from root; an ordinary user is
-        # unprivileged already and enters the box as itself.
-        pass
     launch = Sandbox(writable=[]).launch(["true"])
     try:
         p = subprocess.run(launch.argv, pass_fds=launch.fds, capture_output=True, text=True,
@@ -219,7 +216,7 @@ class Sandbox:
         # time limit exceeded"; the hard one, 5 s later, kills what ignores it.
         pre = ["prlimit", "--cpu=%d:%d" % (lim["cpu"], lim["cpu"] + 5), "--as=%d" % lim["memory"],
                "--nproc=%d" % lim["nproc"], "--fsize=%d" % lim["fsize"], "--core=0", "--"]
-        if os.geteuid() == 0:
+        if os.geteuid() == 0:          # an ordinary user is unprivileged already
             pre += ["setpriv", "--reuid=%d" % UID, "--regid=%d" % GID, "--clear-groups",
                     "--inh-caps=-all", "--"]
         box = [bwrap(), "--unshare-all", "--die-with-parent", "--clearenv",
@@ -259,7 +256,6 @@ def hidden_path(text, visible):
     path the sandbox hid from the student's build, or None. (Whether it
     exists on the grading machine is not looked up: a report must not
     answer that question for a student.)"""
-    import re
     for line in text.splitlines():
         if not re.search(r"No such file|not found|unable to open|cannot open|can't open|"
                          r"unable to get length of file", line, re.I):
@@ -290,7 +286,6 @@ def limit_hit(text):
                    r"memory exhausted|std::bad_alloc|failed to allocate|nasm: fatal: out of memory"),
         ("nproc", r"Resource temporarily unavailable|fork: retry|Cannot fork"),
     )
-    import re
     for kind, rx in checks:
         if re.search(rx, text):
             return limit_word(kind)
