@@ -478,7 +478,7 @@ def test_grading_a_wrong_grader_declaration_is_refused_with_a_message():
         (lambda: lab.check("c4", -1, r), r"points"),
         (lambda: lab.run("r", gradelib.bochs(image="y")), r"two runs"),
         (lambda: gradelib.bochs(cpu="x"), r"needs image="),
-        (lambda: gradelib.bochs(image="x", cpus=2), r"bochs\(cpus=\.\.\.\): not a keyword"),
+        (lambda: gradelib.bochs(image="x", cores=2), r"bochs\(cores=\.\.\.\): not a keyword"),
         (lambda: gradelib.bochs(image="x", name="y"), r"not a keyword"),
         (lambda: gradelib.qemu(kernal="x"), r"qemu\(kernal=\.\.\.\)"),
     ]
@@ -757,8 +757,8 @@ def test_grading_lab03_points_only_for_the_student_s_code_calling_or_including()
     """grading: lab03 points only for the student's code: calling or #including the kit's answers scores 0, saying why"""
     # 1. Each TODO's body a one-line call to the kit's own version.
     calls = lab03_variant("calls", {
-        "vmxdemo.c": [("static int vmx_enter(void)\n{\n",
-                       "int vmm_vmxon(void);\nstatic int vmx_enter(void)\n{\n\treturn vmm_vmxon();\n")],
+        "vmxdemo.c": [("int vmx_enter(void)\n{\n",
+                       "int vmm_vmxon(void);\nint vmx_enter(void)\n{\n\treturn vmm_vmxon();\n")],
         "vmxstep3.c": [("int machine_load(void)\n{\n",
                         "int vmm_machine_load(void);\nint machine_load(void)\n{\n\treturn vmm_machine_load();\n"),
                        ("\t\t\t  struct vmm_control_caps *caps)\n{\n",

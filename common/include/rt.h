@@ -27,6 +27,54 @@
 /* The payload's entry point: the runtime calls it once. */
 void lab_main(void);
 
+/* --- Two CPUs (common/rt/smp.c) -------------------------------------------- */
+
+/*
+ * A spinlock: 0 free, 1 held.  XCHG is atomic with a LOCK of its own (SDM
+ * vol. 3A 9.1.2.1); PAUSE tells the CPU (and Bochs) that this is a spin.
+ * Not recursive: code that may run while the lock is held (an exception
+ * handler) takes it over with rt_spin_reset().
+ */
+typedef struct {
+	volatile uint32_t locked;
+} rt_spinlock;
+
+static inline void rt_spin_lock(rt_spinlock *l)
+{
+	uint32_t one = 1;
+
+	for (;;) {
+		__asm__ volatile("xchg %0, %1" : "+r"(one), "+m"(l->locked) : : "memory");
+		if (one == 0)
+			return;
+		while (l->locked)
+			__asm__ volatile("pause" ::: "memory");
+		one = 1;
+	}
+}
+
+static inline void rt_spin_unlock(rt_spinlock *l)
+{
+	__asm__ volatile("" ::: "memory");
+	l->locked = 0;
+}
+
+static inline void rt_spin_reset(rt_spinlock *l) { l->locked = 0; }
+
+/* COM1's lock: printf, puts and putchar hold it while they write. */
+extern rt_spinlock rt_console_lock;
+
+/*
+ * Start the second CPU (the application processor, AP) of a two-CPU
+ * machine (Bochs `cpu: count=2`): INIT, then two STARTUP IPIs with the
+ * trampoline's page (smp.c, ap_trampoline.asm). The AP goes from real mode
+ * to long mode on the boot page tables, loads a GDT and TSS of its own (the
+ * boot GDT's TSS is the BSP's) and the runtime's IDT, and calls
+ * entry(arg) on a stack of its own; entry must not return. Returns 0 once
+ * the AP runs, -1 (after a line saying so) when no AP answered.
+ */
+int rt_start_ap(void (*entry)(void *arg), void *arg);
+
 /* --- Serial output (COM1, common/rt/serial.c, printf.c) ------------------- */
 
 void serial_init(void);

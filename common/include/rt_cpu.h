@@ -60,6 +60,9 @@ static inline unsigned int cpu_linear_address_width(void)
 }
 
 /* RDMSR/WRMSR: a missing MSR raises #GP, which the runtime reports. */
+/* IA32_EFER (SDM vol. 4, table 2-2): LME, LMA, NXE (bits in vmx/cpu_bits.h). */
+#define RT_MSR_IA32_EFER 0xC0000080u
+
 static inline uint64_t rdmsr(uint32_t msr)
 {
 	uint32_t lo, hi;

@@ -14,16 +14,21 @@ enum { PAGE_SIZE = 4096 };
 extern char __free_start[], __free_end[];
 
 static uintptr_t next;
+static rt_spinlock alloc_lock;          /* both CPUs allocate (smp.c) */
 
 void *pages_alloc(size_t n)
 {
+	rt_spin_lock(&alloc_lock);
 	if (!next)
 		next = (uintptr_t)__free_start;
-	if (n == 0 || n > ((uintptr_t)__free_end - next) / PAGE_SIZE)
-		rt_panic("page_alloc: out of memory: %zu pages asked, %zu left",
-			 n, page_alloc_free());
+	if (n == 0 || n > ((uintptr_t)__free_end - next) / PAGE_SIZE) {
+		size_t left = ((uintptr_t)__free_end - next) / PAGE_SIZE;
+		rt_spin_unlock(&alloc_lock);
+		rt_panic("page_alloc: out of memory: %zu pages asked, %zu left", n, left);
+	}
 	void *p = (void *)next;
 	next += n * PAGE_SIZE;
+	rt_spin_unlock(&alloc_lock);
 	memset(p, 0, n * PAGE_SIZE);
 	return p;
 }

@@ -66,6 +66,7 @@ void rt_exception(struct rt_exception_frame *f)
 {
 	static int depth;
 
+	rt_spin_reset(&rt_console_lock); /* the fault may have hit inside printf */
 	serial_flush();         /* let what was printed before the fault out */
 	serial_init();          /* the payload may have changed the UART */
 	if (depth++) {

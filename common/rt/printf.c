@@ -7,6 +7,7 @@
  * a field width (digits or '*').  No precision, no floating point.
  */
 #include "rt.h"
+#include "rt_internal.h"
 
 struct sink {
 	rt_putc_fn out;
@@ -154,7 +155,10 @@ int rt_vformat(rt_putc_fn out, void *ctx, const char *fmt, va_list ap)
 
 int vprintf(const char *fmt, va_list ap)
 {
-	return rt_vformat(rt_putc_serial, NULL, fmt, ap);
+	rt_console_begin();                     /* one call, one piece of output */
+	int n = rt_vformat(rt_putc_serial_locked, NULL, fmt, ap);
+	rt_console_end();
+	return n;
 }
 
 int printf(const char *fmt, ...)

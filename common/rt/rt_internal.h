@@ -28,4 +28,11 @@ void rt_exception(struct rt_exception_frame *f);
 /* isr.asm: the entry address of each exception stub, vectors 0..31. */
 extern const uint64_t rt_isr_table[32];
 
+/* serial.c: hold COM1 for one piece of output (vprintf), and print one
+ * character while holding it. The lab05 monitor has its own versions
+ * (common/monitor/mon_console.c): same API, the host's lock, line prefixes. */
+void rt_console_begin(void);
+void rt_console_end(void);
+void rt_putc_serial_locked(char c, void *ctx);
+
 #endif /* RT_INTERNAL_H */

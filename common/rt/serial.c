@@ -11,6 +11,7 @@
  */
 #include "rt.h"
 #include "platform/uart.h"
+#include "rt_internal.h"
 
 void serial_init(void)
 {
@@ -23,11 +24,22 @@ void serial_init(void)
 	outb(COM1_BASE + UART_MCR, UART_MCR_DTR_RTS_OUT2);
 }
 
-int putchar(int c)
+/* COM1 is one device for every CPU: each printf, puts or putchar holds
+ * this lock while it writes, so two CPUs' lines never interleave (smp.c). */
+rt_spinlock rt_console_lock;
+
+static void putchar_unlocked(int c)
 {
 	while (!(inb(COM1_BASE + UART_LSR) & UART_LSR_THRE))
 		;
 	outb(COM1_BASE + UART_THR, (uint8_t)c);
+}
+
+int putchar(int c)
+{
+	rt_spin_lock(&rt_console_lock);
+	putchar_unlocked(c);
+	rt_spin_unlock(&rt_console_lock);
 	return (unsigned char)c;
 }
 
@@ -40,9 +52,11 @@ void serial_flush(void)
 
 int puts(const char *s)
 {
+	rt_spin_lock(&rt_console_lock);
 	while (*s)
-		putchar(*s++);
-	putchar('\n');
+		putchar_unlocked(*s++);
+	putchar_unlocked('\n');
+	rt_spin_unlock(&rt_console_lock);
 	return 0;
 }
 
@@ -50,6 +64,23 @@ void rt_putc_serial(char c, void *ctx)
 {
 	(void)ctx;
 	putchar(c);
+}
+
+void rt_console_begin(void)
+{
+	rt_spin_lock(&rt_console_lock);
+}
+
+void rt_console_end(void)
+{
+	rt_spin_unlock(&rt_console_lock);
+}
+
+/* printf's callback: the caller (vprintf) holds the lock. */
+void rt_putc_serial_locked(char c, void *ctx)
+{
+	(void)ctx;
+	putchar_unlocked(c);
 }
 
 void puthex(uint64_t v)

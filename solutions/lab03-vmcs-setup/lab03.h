@@ -34,4 +34,11 @@ int controls_setup(void);
  * (0, or -1 after explaining the failed VMWRITE). */
 int machine_load(void);
 
+/* vmxdemo.c: the VMXON sequence (0, or -1 after a line saying why);
+ * vmxstep3.c: one control word from its capability MSR. Not static: the
+ * lab05 monitor links them as its vmxbase module (vmxbase = lab03). */
+int vmx_enter(void);
+int adjust_control(unsigned word, vmx_u64 required, vmx_u64 optional, vmx_u64 *value,
+		   struct vmm_control_caps *caps);
+
 #endif /* LAB03_H */

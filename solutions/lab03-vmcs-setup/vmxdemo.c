@@ -46,7 +46,7 @@ static vmx_u64 apply_fixed(const char *reg, vmx_u64 value, vmx_u32 fixed0_msr, v
  * Enter VMX root operation (SDM 23.7). Returns 0 in VMX operation, -1 after
  * saying why not.
  */
-static int vmx_enter(void)
+int vmx_enter(void)
 {
 	vmx_u64 basic;
 	vmx_u32 revision;

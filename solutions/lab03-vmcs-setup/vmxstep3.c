@@ -64,7 +64,7 @@ static struct control_need needs[] = {
  *   IA32_VMX_TRUE_PINBASED_CTLS = 0x0000007f00000016 (allowed-1 0x0000007f)
  * on one line.
  */
-static int adjust_control(unsigned word, vmx_u64 required, vmx_u64 optional, vmx_u64 *value,
+int adjust_control(unsigned word, vmx_u64 required, vmx_u64 optional, vmx_u64 *value,
 			  struct vmm_control_caps *caps)
 {
 	const struct vmx_control_word_info *w = &vmx_control_word_table[word];

@@ -132,6 +132,10 @@ void vm86_guest_state(const struct vm86_layout *m, vmx_u64 guest_cr0, vmx_u64 gu
  * rest stay 1.  `bitmap` covers `ports` ports from `first`. */
 void vm86_io_allow(vmx_u8 *bitmap, vmx_u32 first, vmx_u32 ports, vmx_u32 from, vmx_u32 count);
 
+/* vm86demo.c: the CR0/CR4 guest/host masks and read shadows into vmcs_vars,
+ * from the parameters (the lab05 monitor calls it for this guest too). */
+void vm86_cr_masks(void);
+
 /* --- I/O exits (vm86_io.c) ------------------------------------------------- */
 
 /*

@@ -265,6 +265,21 @@ static void run_guest(const struct vm86_layout *m)
 		       st.bytes_sent, st.lsr_reads, st.other);
 }
 
+/* The CR0 and CR4 masks and shadows of the guest (also the lab05
+ * monitor's, for this guest: it links this file as its vm86 module). */
+void vm86_cr_masks(void)
+{
+	/* TODO(lab04): the CR0 and CR4 guest/host masks and read shadows
+	 * (vmcs_vars.CR0_GUEST_HOST_MASK, CR0_READ_SHADOW, CR4_GUEST_HOST_MASK,
+	 * CR4_READ_SHADOW) from the parameters: LAB04_PARAM(CR0_MASK), ... */
+	/* BEGIN SOLUTION */
+	vmcs_vars.CR0_GUEST_HOST_MASK = LAB04_PARAM(CR0_MASK);
+	vmcs_vars.CR0_READ_SHADOW = LAB04_PARAM(CR0_SHADOW);
+	vmcs_vars.CR4_GUEST_HOST_MASK = LAB04_PARAM(CR4_MASK);
+	vmcs_vars.CR4_READ_SHADOW = LAB04_PARAM(CR4_SHADOW);
+	/* END SOLUTION */
+}
+
 void lab_main(void)
 {
 	struct vm86_layout m;
@@ -294,15 +309,7 @@ void lab_main(void)
 	if (controls_setup(&m) != 0)
 		goto off;
 
-	/* TODO(lab04): the CR0 and CR4 guest/host masks and read shadows
-	 * (vmcs_vars.CR0_GUEST_HOST_MASK, CR0_READ_SHADOW, CR4_GUEST_HOST_MASK,
-	 * CR4_READ_SHADOW) from the parameters: LAB04_PARAM(CR0_MASK), ... */
-	/* BEGIN SOLUTION */
-	vmcs_vars.CR0_GUEST_HOST_MASK = LAB04_PARAM(CR0_MASK);
-	vmcs_vars.CR0_READ_SHADOW = LAB04_PARAM(CR0_SHADOW);
-	vmcs_vars.CR4_GUEST_HOST_MASK = LAB04_PARAM(CR4_MASK);
-	vmcs_vars.CR4_READ_SHADOW = LAB04_PARAM(CR4_SHADOW);
-	/* END SOLUTION */
+	vm86_cr_masks();
 
 	/* What the guest will see.  "actual" is the CR0 the guest runs with:
 	 * GUEST_CR0 except the bits VM entry keeps from the host (SDM 26.3.2.1). */

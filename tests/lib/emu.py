@@ -361,7 +361,8 @@ def _vgabios():
     raise EmulatorMissing("no VGA BIOS image (%s); run `make deps`" % " or ".join(VGABIOS_CANDIDATES))
 
 
-def bochsrc_text(cpu, boot, image_name, megs=256, extra=(), interactive=False, ips=DEFAULT_IPS):
+def bochsrc_text(cpu, boot, image_name, megs=256, extra=(), interactive=False, ips=DEFAULT_IPS,
+                 cpus=1):
     """The bochsrc for one run; paths are relative to the run folder."""
     if boot == "floppy":
         media = ["floppya: 1_44=%s, status=inserted" % image_name, "boot: floppy"]
@@ -376,7 +377,7 @@ def bochsrc_text(cpu, boot, image_name, megs=256, extra=(), interactive=False, i
         "megs: %d" % megs,
         # reset_on_triple_fault=0 + panic=fatal: a triple fault ends the run
         # with a log line instead of rebooting into the BIOS forever.
-        "cpu: model=%s, count=1, ips=%d, reset_on_triple_fault=0, ignore_bad_msrs=1" % (cpu, ips),
+        "cpu: model=%s, count=%d, ips=%d, reset_on_triple_fault=0, ignore_bad_msrs=1" % (cpu, cpus, ips),
         "romimage: file=%s" % BIOS,
         "vgaromimage: file=%s" % _vgabios(),
         *media,
@@ -469,7 +470,7 @@ def _launch(run, cmd, timeout, echo, cap, sandbox=None, isolate=True):
 def run_bochs(image, cpu=DEFAULT_CPU, name=None, timeout=30, ticks=DEFAULT_TICKS,
               boot="floppy", megs=256, rc_extra=(), bochsrc_extra=(), echo=False,
               results=None, serial_cap=SERIAL_CAP, ips=DEFAULT_IPS, closing=CLOSING_LINE,
-              emulator=None, sandbox=None):
+              emulator=None, sandbox=None, cpus=1):
     """Boot `image` in Bochs headless and return a Run; raise EmulatorCrashed
     when Bochs dies (Run.classify says when).
 
@@ -500,7 +501,7 @@ def run_bochs(image, cpu=DEFAULT_CPU, name=None, timeout=30, ticks=DEFAULT_TICKS
         else:
             os.symlink(os.path.abspath(image), os.path.join(d, disk))
         with open(os.path.join(d, "bochsrc"), "w") as f:
-            f.write(bochsrc_text(cpu, boot, disk, megs, bochsrc_extra, ips=ips))
+            f.write(bochsrc_text(cpu, boot, disk, megs, bochsrc_extra, ips=ips, cpus=cpus))
         rc = list(rc_extra)
         if ticks:
             rc.append("sba %d" % ticks)
@@ -558,7 +559,7 @@ def _foreground_child(tty):
 
 
 def bochs_interactive(image, cpu=DEFAULT_CPU, boot="floppy", megs=256, rc_extra=(),
-                      timeout=3600, name=None, elf=None):
+                      timeout=3600, name=None, elf=None, cpus=1):
     """Bochs with its debugger on this terminal (make bochs-dbg-labNN).
 
     rc_extra commands run first (e.g. vmexitbp), then the prompt is yours:
@@ -578,7 +579,7 @@ def bochs_interactive(image, cpu=DEFAULT_CPU, boot="floppy", megs=256, rc_extra=
         else:
             os.symlink(os.path.abspath(image), os.path.join(d, disk))
         with open(os.path.join(d, "bochsrc"), "w") as f:
-            f.write(bochsrc_text(cpu, boot, disk, megs, (), interactive=True))
+            f.write(bochsrc_text(cpu, boot, disk, megs, (), interactive=True, cpus=cpus))
         rc = list(rc_extra)
         if elf:
             count = symbol_file(elf, os.path.join(d, "symbols.txt"))
@@ -673,6 +674,7 @@ def main(argv=None):
     ap.add_argument("mode", choices=["bochs", "qemu", "bochs-dbg"])
     ap.add_argument("image")
     ap.add_argument("--cpu", default=DEFAULT_CPU)
+    ap.add_argument("--cpus", type=int, default=1, help="Bochs CPUs (cpu: count=N); lab05 uses 2")
     ap.add_argument("--boot", default="floppy", choices=["floppy", "cdrom"])
     ap.add_argument("--name")
     ap.add_argument("--timeout", type=float, default=60)
@@ -684,10 +686,10 @@ def main(argv=None):
     try:
         if a.mode == "bochs-dbg":
             return bochs_interactive(a.image, cpu=a.cpu, boot=a.boot, rc_extra=a.rc, name=a.name,
-                                     elf=a.elf)
+                                     elf=a.elf, cpus=a.cpus)
         if a.mode == "bochs":
             run = run_bochs(a.image, cpu=a.cpu, boot=a.boot, name=a.name, timeout=a.timeout,
-                            ticks=a.ticks, echo=True)
+                            ticks=a.ticks, echo=True, cpus=a.cpus)
         else:
             run = run_qemu(a.name or "qemu-" + os.path.basename(a.image), floppy=a.image,
                            timeout=a.timeout, kvm=a.kvm, echo=True)

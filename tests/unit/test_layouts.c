@@ -25,6 +25,9 @@ static const struct { const char *layout; unsigned bits; } layout_width[] = {
 	{ "RFLAGS", 64 },
 	{ "DEBUGCTL", 64 },
 	{ "EPTP", 64 },
+	{ "EPT_ENTRY", 64 },
+	{ "EPT_QUAL", 64 },           /* natural-width exit qualification */
+	{ "CR_QUAL", 64 },
 };
 
 static unsigned width_of(const char *layout)
@@ -127,6 +130,9 @@ static const struct { const char *set, *layout, *field; unsigned bits; } value_h
 	{ "SYSTEM_TYPE", "SEG_AR", "TYPE", 0 },
 	{ "MEMORY_TYPE", "EPTP", "MEMORY_TYPE", 0 },       /* 3 bits; a PAT entry has 8 */
 	{ "QUAL_ENTRY_FAILURE", VMX_NULL, VMX_NULL, 64 },  /* the exit qualification */
+	{ "CR_ACCESS", "CR_QUAL", "ACCESS_TYPE", 0 },
+	{ "INVEPT_TYPE", VMX_NULL, VMX_NULL, 64 },         /* a 64-bit register operand */
+	{ "INVVPID_TYPE", VMX_NULL, VMX_NULL, 64 },
 	{ "V86_SEGMENT", VMX_NULL, VMX_NULL, 32 },         /* limit and access-rights fields */
 };
 

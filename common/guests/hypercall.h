@@ -1,0 +1,18 @@
+/*
+ * hypercall.h - the lab05 monitor's hypercalls: VMCALL with RAX = number,
+ * RBX = argument; the result comes back in RAX. Shared by the monitor
+ * (common/monitor/hv_vt.c) and the guests that call it (memtest.c).
+ */
+#ifndef GUESTS_HYPERCALL_H
+#define GUESTS_HYPERCALL_H
+
+#define MON_HC_GIVE_BACK 0x1AB05001u    /* RBX = a guest-physical page the guest no longer needs */
+
+static inline unsigned long mon_hypercall(unsigned long nr, unsigned long arg)
+{
+	unsigned long ret = nr;
+	__asm__ volatile("vmcall" : "+a"(ret) : "b"(arg) : "memory");
+	return ret;
+}
+
+#endif

@@ -1,0 +1,118 @@
+/*
+ * layout.h - the lab05 monitor's address map and the structures the host
+ * side and the monitor share. The one place these numbers are written: the
+ * host side (common/monitor/host/), the monitor's C and its linker script
+ * (monitor.ld.S, run through cpp) all include this file.
+ *
+ * The monitor lives in the last 64 MiB of the address space, as VMware's
+ * does ("Monitor Composition"; docs/MONITOR.md in the lab05 README):
+ *
+ *   MON_BASE 0xFFFFFFFFFC000000
+ *   +0x000000  reserved area: one slot of MON_SLOT_SIZE per vCPU
+ *              +0x0000 guard page (never mapped)
+ *              +0x1000 host stack, MON_STACK_PAGES pages (RSP starts at the top)
+ *              +0x9000 guard page (never mapped)
+ *              +0xA000 exception stack (TSS.IST1), MON_IST_PAGES pages
+ *              +0xC000 GDT   +0xD000 IDT   +0xE000 TSS   +0xF000 guard
+ *   +MON_IMAGE_OFFSET  the linked image (monitor.ld.S):
+ *              .text .rodata                one copy, shared by the vCPUs
+ *              .data .bss                   one copy PER vCPU, same address
+ *              .shared                      one copy: what the host side reads
+ *              .statvars                    one copy PER vCPU: counters
+ *              .vmmaddr                     one copy: exported addresses
+ *   MON_BASE + 64 MiB = 2^64
+ *
+ * Each vCPU has page tables of its own (built by the host side): the
+ * monitor part maps that vCPU's slot, its own .data/.bss/.statvars and the
+ * shared rest; below 4 GiB host memory is identity-mapped (VA = PA, so
+ * VMCS, EPT and guest pages are reached at their physical address), except
+ * the guest window at MON_WINDOW_BASE (1 GiB): guest-physical pages the
+ * monitor is building a guest in, mapped 4 KiB at a time (mon_mm.c).
+ */
+#ifndef MONITOR_LAYOUT_H
+#define MONITOR_LAYOUT_H
+
+#define MON_BASE            0xFFFFFFFFFC000000
+#define MON_SIZE            0x4000000           /* 64 MiB */
+#define MON_VCPUS           2
+#define MON_SLOT_SIZE       0x10000
+#define MON_SLOT_GUARD_LOW  0x0000
+#define MON_SLOT_STACK      0x1000
+#define MON_STACK_PAGES     8
+#define MON_SLOT_GUARD_MID  0x9000
+#define MON_SLOT_IST        0xA000
+#define MON_IST_PAGES       2
+#define MON_SLOT_GDT        0xC000
+#define MON_SLOT_IDT        0xD000
+#define MON_SLOT_TSS        0xE000
+#define MON_SLOT_GUARD_HIGH 0xF000
+#define MON_IMAGE_OFFSET    0x100000            /* after the reserved area (1 MiB) */
+#define MON_IMAGE_BASE      (MON_BASE + MON_IMAGE_OFFSET)
+#define MON_PAGE            0x1000
+
+/* The guest window (1 GiB .. 2 GiB of the monitor's low half). */
+#define MON_WINDOW_BASE     0x40000000
+#define MON_WINDOW_SIZE     0x40000000
+
+/* The physical memory the host side gives each vCPU's monitor for VMX
+ * structures, EPT tables and guest RAM (Bochs runs have 256 MiB: the host's
+ * own pool ends at 32 MiB, payload.ld). */
+#define MON_POOL_BASE       0x6000000           /* 96 MiB */
+#define MON_POOL_SIZE       0x3000000           /* 48 MiB per vCPU */
+
+#ifndef __ASSEMBLER__
+#ifndef MON_LINKER_SCRIPT
+#include <stdint.h>
+
+/* The segment selectors of the monitor's GDT: the boot GDT's, so the world
+ * switch keeps CS and SS meaningful on both sides. */
+#define MON_SEL_CODE64      0x08
+#define MON_SEL_DATA        0x10
+#define MON_SEL_TSS         0x20
+
+/* How a vCPU's monitor run ended (mon_boot.result). */
+enum mon_result {
+	MON_RESULT_NONE = 0,            /* still running */
+	MON_RESULT_DONE = 1,            /* every guest of this vCPU ran */
+	MON_RESULT_REFUSED = 2,         /* a config choice this CPU cannot do */
+	MON_RESULT_PANIC = 3,           /* Panic(), a monitor exception, a guard page */
+};
+
+/*
+ * The boot block: one per vCPU, in the host's low memory (identity-mapped on
+ * both sides of the world switch). The host side fills the first part; the
+ * switch code saves the host's state in the second.
+ */
+struct mon_boot {
+	uint64_t vcpu;                  /* 0 or 1 */
+	uint64_t mon_cr3;               /* this vCPU's PML4 */
+	uint64_t mon_rsp;               /* top of this vCPU's monitor stack */
+	uint64_t mon_entry;             /* mon_start (monitor.ld.S: ENTRY) */
+	uint64_t switch_back;           /* host_switch.asm: mon_switch_back */
+	uint64_t console_lock;          /* the host's rt_console_lock (COM1 is shared) */
+	uint64_t pool_base, pool_size;  /* physical pages for this vCPU's monitor */
+	uint64_t window_pd;             /* phys of the PD mapping MON_WINDOW_BASE */
+	uint64_t window_pts;            /* phys of MON_WINDOW_PTS page tables after it */
+	uint64_t guest_images;          /* phys of struct mon_guest_image[], ... */
+	uint64_t guest_image_count;
+	uint64_t result;                /* enum mon_result */
+	/* saved by mon_switch_to, restored by mon_switch_back */
+	uint64_t host_rsp, host_cr3;
+	uint8_t host_gdtr[10], host_idtr[10];
+	uint16_t host_tr;
+	uint8_t pad[10];
+};
+
+#define MON_WINDOW_PTS 16               /* 16 x 2 MiB = 32 MiB of window */
+
+/* A guest program the host side carries for the monitor (a boot-path
+ * payload's binary, or lab04's guest: see guests.c). */
+struct mon_guest_image {
+	char name[16];
+	uint64_t phys;                  /* where the bytes are (host memory) */
+	uint64_t size;
+};
+
+#endif /* !MON_LINKER_SCRIPT */
+#endif /* !__ASSEMBLER__ */
+#endif /* MONITOR_LAYOUT_H */
