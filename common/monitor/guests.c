@@ -121,11 +121,6 @@ static int build_boot(struct mon_guest *g)
 	return 0;
 }
 
-static void vm86_window_map(uint64_t gpa, uint64_t hpa)
-{
-	gphys_map(gpa, hpa);
-}
-
 static int build_vm86(struct mon_guest *g)
 {
 	struct vm86_layout m;
@@ -138,7 +133,7 @@ static int build_vm86(struct mon_guest *g)
 		uint8_t *bda = mon_page();
 		memcpy(bda, (const void *)(uintptr_t)0, MON_PAGE);
 		gphys_map_shared(0, (uint64_t)(uintptr_t)bda);
-		mon_window_begin(VM86_GPA_BASE, vm86_window_map);
+		mon_window_begin(VM86_GPA_BASE, gphys_map);
 	}
 	vm86_guest_build(&m);
 	if (MON_GPHYS_EPT) {
