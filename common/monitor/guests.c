@@ -75,7 +75,12 @@ static int build_boot(struct mon_guest *g)
 	uint8_t iret = OPCODE_IRET;
 
 	if (!im) {
-		mon_guest_stop("no image named %s in the host side's list", g->name);
+		const struct mon_guest_image *all =
+			(const struct mon_guest_image *)(uintptr_t)mon_boot_block->guest_images;
+		char have[80] = "";
+		for (uint64_t i = 0; i < mon_boot_block->guest_image_count; i++)
+			snprintf(have + strlen(have), sizeof(have) - strlen(have), " %s", all[i].name);
+		mon_guest_stop("no image named %s in the host side's list (it has:%s)", g->name, have);
 		return -1;
 	}
 	g->image = im;

@@ -66,6 +66,21 @@ static void mon_cpu_init(void)
 	__asm__ volatile("lgdt %0" : : "m"(gdtr) : "memory");
 	__asm__ volatile("lidt %0" : : "m"(idtr) : "memory");
 	__asm__ volatile("ltr %w0" : : "r"((uint16_t)MON_SEL_TSS));
+	/* The segment registers from this GDT too: CS by a far return, the
+	 * data segments with its data descriptor. The AP's trampoline left
+	 * other selectors in FS and GS, and lab03 reads the VMCS host-state
+	 * bases from whatever descriptors they select (SDM 26.2.3). */
+	__asm__ volatile("pushq %0\n\t"
+			 "leaq 1f(%%rip), %%rax\n\t"
+			 "pushq %%rax\n\t"
+			 "lretq\n"
+			 "1:\n\t"
+			 "movw %w1, %%ds\n\t"
+			 "movw %w1, %%es\n\t"
+			 "movw %w1, %%ss\n\t"
+			 "movw %w1, %%fs\n\t"
+			 "movw %w1, %%gs"
+			 : : "i"(MON_SEL_CODE64), "r"(MON_SEL_DATA) : "rax", "memory");
 }
 
 __attribute__((noreturn)) void mon_return(enum mon_result r)
