@@ -44,10 +44,10 @@ struct ept_guest_state {
 
 static struct ept_guest_state state;    /* the current guest's (per vCPU) */
 
-static const char *perm_text(vmx_u64 e)
+/* "rwx", "r-x", "---": an entry's permissions, in the caller's buffer (two
+ * of them go into one line). */
+static const char *perm_text(vmx_u64 e, char s[4])
 {
-	static char s[4];
-
 	s[0] = e & EPT_R ? 'r' : '-';
 	s[1] = e & EPT_W ? 'w' : '-';
 	s[2] = e & EPT_X ? 'x' : '-';
@@ -134,6 +134,7 @@ void gphys_guest_vmcs(struct mon_guest *g)
 void ept_set(struct ept *ept, vmx_u64 *entry, vmx_u64 value, vmx_u64 gpa)
 {
 	vmx_u64 old = *entry, page = gpa & ~(EPT_PAGE_4K - 1);
+	char was[4], now[4];
 	vmx_u64 lost = (old & EPT_RWX) & ~(value & EPT_RWX);
 	int moved = (old & EPT_RWX) && (value & EPT_RWX) &&
 		    (old & EPT_ADDR_MASK) != (value & EPT_ADDR_MASK);
@@ -146,13 +147,13 @@ void ept_set(struct ept *ept, vmx_u64 *entry, vmx_u64 value, vmx_u64 gpa)
 	if (!lost && !moved) {
 		state.widened++;
 		printf("ept record: 0x%llx %s -> %s (more permissions): no INVEPT needed\n",
-		       (unsigned long long)page, perm_text(old), perm_text(value));
+		       (unsigned long long)page, perm_text(old, was), perm_text(value, now));
 		return;
 	}
 	if (ept->violation_gpa == page) {
 		state.at_violation++;
 		printf("ept record: 0x%llx %s -> %s%s at its own EPT violation: no INVEPT needed "
-		       "(SDM 28.3.3.1)\n", (unsigned long long)page, perm_text(old), perm_text(value),
+		       "(SDM 28.3.3.1)\n", (unsigned long long)page, perm_text(old, was), perm_text(value, now),
 		       moved ? " (new host page)" : "");
 		return;
 	}
@@ -160,7 +161,7 @@ void ept_set(struct ept *ept, vmx_u64 *entry, vmx_u64 value, vmx_u64 gpa)
 	state.pending = 1;
 	state.pending_gpa = page;
 	printf("ept record: 0x%llx %s -> %s%s: removes or narrows a translation: INVEPT needed\n",
-	       (unsigned long long)page, perm_text(old), perm_text(value), moved ? " (new host page)" : "");
+	       (unsigned long long)page, perm_text(old, was), perm_text(value, now), moved ? " (new host page)" : "");
 }
 
 void ept_invept(struct ept *ept)
