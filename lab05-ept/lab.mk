@@ -38,7 +38,9 @@ endif
 LAB05_SOL := $(filter 1,$(SOLUTION))
 LAB05_SRC := $(if $(LAB05_SOL),solutions/lab05-ept,$(LAB05_DIR))
 LAB05_LAB03 := $(if $(LAB05_SOL),solutions/lab03-vmcs-setup,lab03-vmcs-setup)
-LAB05_LAB04 := $(if $(LAB05_SOL),solutions/lab04-vm86-guest,lab04-vm86-guest)
+LAB05_VM86 := $(call lab05_get,vm86)
+# vm86 = kit: the kit's own solution of lab04 stands in for the student's.
+LAB05_LAB04 := $(if $(or $(LAB05_SOL),$(filter kit,$(LAB05_VM86))),solutions/lab04-vm86-guest,lab04-vm86-guest)
 LAB05_VARIANT := $(shell $(LAB05_CFG_PY) variant $(LAB05_CFG_ARGS) 2>/dev/null)
 LAB05_GPHYS := $(call lab05_get,gphys)
 LAB05_VMXBASE := $(call lab05_get,vmxbase)

@@ -398,8 +398,12 @@ void mon_run_guests(void)
 			       "guest and so EPT (SDM 26.2.1.1); gphys = none cannot run it\n", guests[i].name);
 			mon_return(MON_RESULT_REFUSED);
 		}
-	if (vmxbase_vmxon() != 0)
-		Panic("VMXON failed on vCPU %u (%s)", mon_vcpu, vmxbase_source);
+	if (vmxbase_vmxon() != 0) {
+		printf("monitor: refused: VMXON by %s failed (the lines above say why)%s\n", vmxbase_source,
+		       MON_VMXBASE_LAB03 ? "; to run lab05 before lab03 is done, choose the kit's: vmxbase = kit "
+					   "in lab05-ept/monitor.cfg, or make run-lab05 VMXBASE=kit" : "");
+		mon_return(MON_RESULT_REFUSED);
+	}
 	printf("monitor: VMXON done by %s\n", vmxbase_source);
 	for (unsigned i = 0; i < RT_ARRAY_SIZE(guests); i++) {
 		/* The list's `index` field holds the vCPU until here. */

@@ -169,6 +169,9 @@ __attribute__((noreturn)) void mon_main(struct mon_boot *b)
 	       (unsigned long long)(slot() + MON_SLOT_STACK),
 	       (unsigned long long)(slot() + MON_SLOT_STACK + MON_STACK_PAGES * MON_PAGE),
 	       gphys_name, MON_VMXBASE_NAME, MON_VM86_NAME, MON_STATS ? "on" : "none");
+	if (MON_VM86_KIT)
+		printf("monitor: vm86 = kit: the kit's solution of lab04 stands in for TODO(lab04) in "
+		       "vm86_guest.c, vm86_io.c and vm86demo.c\n");
 #if MON_TEST_GUARD
 	if (mon_vcpu == MON_TEST_GUARD - 1) {
 		printf("monitor: test = guard: overflowing vCPU %u's monitor stack on purpose\n", mon_vcpu);

@@ -23,7 +23,7 @@ KEYS = {
     "gphys":   (("ept", "none"), "ept", "guest-physical memory: EPT + VPID, or guest-physical = host-physical"),
     "stats":   (("on", "none"), "on", "the monitor's counters (.statvars); none compiles STAT_INC away"),
     "vmxbase": (("lab03", "kit"), "lab03", "VMXON, control words, machine[] loop: your lab03, or the kit's answers"),
-    "vm86":    (("lab04",), "lab04", "lab04's guest building and I/O exits: your lab04"),
+    "vm86":    (("lab04", "kit"), "lab04", "lab04's guest building, CR masks and I/O exits: your lab04, or the kit's solution of it"),
     "test":    (("none", "guard0", "guard1"), "none", "guardN: overflow vCPU N's monitor stack on purpose"),
     "vcpu0":   (None, "vm86 longmode memtest", "the guests of vCPU 0, in order"),
     "vcpu1":   (None, "msrdump vmxprobe memtest", "the guests of vCPU 1, in order"),
@@ -95,6 +95,8 @@ def header(cfg):
            "#define MON_GPHYS_EPT %d" % (cfg["gphys"] == "ept"),
            "#define MON_GPHYS_NONE %d" % (cfg["gphys"] == "none"),
            '#define MON_VMXBASE_NAME "%s"' % cfg["vmxbase"],
+           "#define MON_VMXBASE_LAB03 %d" % (cfg["vmxbase"] == "lab03"),
+           "#define MON_VM86_KIT %d" % (cfg["vm86"] == "kit"),
            '#define MON_VM86_NAME "%s"' % cfg["vm86"],
            "#define MON_TEST_GUARD %d" % (int(cfg["test"][-1]) + 1 if cfg["test"].startswith("guard") else 0),
            "#define MON_GUEST_LIST(X) \\"]
