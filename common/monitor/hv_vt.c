@@ -29,6 +29,7 @@
 #include "guests/hypercall.h"
 
 struct mon_guest *mon_guest;
+MON_VMMADDR(mon_guest);
 
 /* lab03's vmxstep2.c: the HOST_* variables from the live registers (here:
  * the monitor's own GDT, IDT, TSS and page tables). */
@@ -378,13 +379,18 @@ out:
 	mon_guest = NULL;
 }
 
+/* The config's guests (mon_config.h), both vCPUs' (per-vCPU .data: each
+ * vCPU runs and updates its own). */
+struct mon_guest mon_guests[] = {
+#define MON_GUEST(vcpu, name_, kind_) { .name = name_, .kind = GUEST_##kind_, .index = vcpu },
+	MON_GUEST_LIST(MON_GUEST)
+#undef MON_GUEST
+};
+MON_VMMADDR(mon_guests);
+
 void mon_run_guests(void)
 {
-	static struct mon_guest guests[] = {
-#define MON_GUEST(vcpu, name_, kind_) { .name = name_, .kind = GUEST_##kind_, .index = vcpu },
-		MON_GUEST_LIST(MON_GUEST)
-#undef MON_GUEST
-	};
+	struct mon_guest *guests = mon_guests;
 	unsigned n = 0, ran = 0;
 
 	if (gphys_check() != 0) {
@@ -392,7 +398,7 @@ void mon_run_guests(void)
 		       gphys_name);
 		mon_return(MON_RESULT_REFUSED);
 	}
-	for (unsigned i = 0; i < RT_ARRAY_SIZE(guests); i++)
+	for (unsigned i = 0; i < RT_ARRAY_SIZE(mon_guests); i++)
 		if (guests[i].kind == GUEST_BOOT && MON_GPHYS_NONE) {
 			printf("monitor: refused: guest %s starts in real mode, which needs unrestricted "
 			       "guest and so EPT (SDM 26.2.1.1); gphys = none cannot run it\n", guests[i].name);
@@ -405,7 +411,7 @@ void mon_run_guests(void)
 		mon_return(MON_RESULT_REFUSED);
 	}
 	printf("monitor: VMXON done by %s\n", vmxbase_source);
-	for (unsigned i = 0; i < RT_ARRAY_SIZE(guests); i++) {
+	for (unsigned i = 0; i < RT_ARRAY_SIZE(mon_guests); i++) {
 		/* The list's `index` field holds the vCPU until here. */
 		if (guests[i].index != mon_vcpu)
 			continue;

@@ -113,6 +113,15 @@ struct mon_guest_image {
 	uint64_t size;
 };
 
+/* One entry of the .vmmaddr table: a monitor address that tools outside
+ * the monitor (the host side, vmxstat, gdb's corequery) find by name
+ * instead of by a number compiled into them. mon.h: MON_VMMADDR(sym). */
+struct mon_vmmaddr {
+	char name[24];
+	uint64_t addr;
+	uint64_t size;
+};
+
 #endif /* !MON_LINKER_SCRIPT */
 #endif /* !__ASSEMBLER__ */
 #endif /* MONITOR_LAYOUT_H */

@@ -34,6 +34,12 @@
 
 #define MON_SHARED __attribute__((section(".shared")))
 
+/* Export `sym` in the .vmmaddr table (layout.h, struct mon_vmmaddr). */
+#define MON_VMMADDR(sym)                                                         \
+	static const struct mon_vmmaddr vmmaddr_##sym                            \
+		__attribute__((used, section(".vmmaddr"), aligned(8))) =         \
+		{ #sym, (uint64_t)(uintptr_t)&(sym), sizeof(sym) }
+
 /* --- The shared area: the page the monitors and the host side both see ---- */
 
 struct mon_shared {

@@ -12,6 +12,9 @@
 unsigned mon_vcpu;
 struct mon_boot *mon_boot_block;
 struct mon_shared mon_shared MON_SHARED;
+MON_VMMADDR(mon_shared);
+MON_VMMADDR(mon_vcpu);
+MON_VMMADDR(mon_boot_block);
 
 void mon_mm_init(void);
 void mon_run_guests(void);

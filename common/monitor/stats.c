@@ -12,4 +12,5 @@ unsigned long stat_vmcalls STAT_SECTION;
 unsigned long stat_io_by_port[0x10000 / 0x100] STAT_SECTION;
 unsigned long stat_ept_faults[4] STAT_SECTION;
 unsigned long stat_invept STAT_SECTION;
+MON_VMMADDR(stat_exits_by_reason);
 #endif
