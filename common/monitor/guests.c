@@ -167,9 +167,15 @@ static int build_vm86(struct mon_guest *g)
 
 int guest_build(struct mon_guest *g)
 {
-	printf("monitor: guest %s (%s), VPID %u\n", g->name,
-	       g->kind == GUEST_VM86 ? "lab04's virtual-8086 guest" : "a boot-path payload from real mode",
-	       g->vpid);
+	if (g->vpid)
+		printf("monitor: guest %s (%s), VPID %u\n", g->name,
+		       g->kind == GUEST_VM86 ? "lab04's virtual-8086 guest" : "a boot-path payload from real mode",
+		       g->vpid);
+	else
+		printf("monitor: guest %s (%s), no VPID (gphys = %s: the CPU's TLB entries for it are "
+		       "the host's, flushed at every VM entry and exit, SDM 28.3.3.1)\n", g->name,
+		       g->kind == GUEST_VM86 ? "lab04's virtual-8086 guest" : "a boot-path payload from real mode",
+		       gphys_name);
 	return g->kind == GUEST_VM86 ? build_vm86(g) : build_boot(g);
 }
 

@@ -289,19 +289,37 @@ static void handle_exit(const struct vmm_exit *e)
 
 /* --- Controls and the run ------------------------------------------------- */
 
+/* One control word: the required bits adjusted to what this CPU allows
+ * (vmxbase: lab03's adjust_control or the kit's), or a line naming the word
+ * and the bits it cannot have. */
+static int control(unsigned word, vmx_u64 required, vmx_u64 *value)
+{
+	if (vmxbase_adjust(word, required, 0, value) == 0)
+		return 0;
+	printf("monitor: the %s controls (%s) cannot have 0x%llx on this CPU: see %s's allowed-1 "
+	       "settings (lab01's /proc/vmxmsrs decodes them)\n", vmx_control_word_table[word].name,
+	       vmx_control_word_table[word].description, (unsigned long long)required,
+	       vmm_msr_name(vmx_control_word_table[word].msr));
+	return -1;
+}
+
 static int guest_controls(struct mon_guest *g)
 {
 	vmx_u64 pin, proc, proc2, exit, entry;
 	int boot = g->kind == GUEST_BOOT;
+	/* A boot guest reaches long mode: its EFER is saved and loaded at each
+	 * exit and entry, the host's loaded at exit. A vm86 guest (CPL 3, no
+	 * WRMSR) never changes EFER, and older CPUs (core2_penryn_t9600) lack
+	 * these controls. */
+	vmx_u64 efer_exit = boot ? VMX_EXIT_SAVE_IA32_EFER | VMX_EXIT_LOAD_IA32_EFER : 0;
+	vmx_u64 efer_entry = boot ? VMX_ENTRY_LOAD_IA32_EFER : 0;
 
-	if (vmxbase_adjust(VMX_WORD_PIN, 0, 0, &pin) ||
-	    vmxbase_adjust(VMX_WORD_PROC, VMX_PROC_HLT_EXITING | VMX_PROC_UNCONDITIONAL_IO_EXITING |
-			   VMX_PROC_USE_MSR_BITMAPS | VMX_PROC_ACTIVATE_SECONDARY_CONTROLS, 0, &proc) ||
-	    vmxbase_adjust(VMX_WORD_PROC2, gphys_proc2(g) |
-			   (boot ? VMX_PROC2_UNRESTRICTED_GUEST : 0), 0, &proc2) ||
-	    vmxbase_adjust(VMX_WORD_EXIT, VMX_EXIT_HOST_ADDRESS_SPACE_SIZE | VMX_EXIT_SAVE_IA32_EFER |
-			   VMX_EXIT_LOAD_IA32_EFER, 0, &exit) ||
-	    vmxbase_adjust(VMX_WORD_ENTRY, VMX_ENTRY_LOAD_IA32_EFER, 0, &entry))
+	if (control(VMX_WORD_PIN, 0, &pin) ||
+	    control(VMX_WORD_PROC, VMX_PROC_HLT_EXITING | VMX_PROC_UNCONDITIONAL_IO_EXITING |
+		    VMX_PROC_USE_MSR_BITMAPS | VMX_PROC_ACTIVATE_SECONDARY_CONTROLS, &proc) ||
+	    control(VMX_WORD_PROC2, gphys_proc2(g) | (boot ? VMX_PROC2_UNRESTRICTED_GUEST : 0), &proc2) ||
+	    control(VMX_WORD_EXIT, VMX_EXIT_HOST_ADDRESS_SPACE_SIZE | efer_exit, &exit) ||
+	    control(VMX_WORD_ENTRY, efer_entry, &entry))
 		return -1;
 	/* CR3 load/store exiting: a guest with EPT owns its CR3 (the
 	 * TRUE MSRs let these be 0). */
@@ -322,8 +340,10 @@ static int guest_controls(struct mon_guest *g)
 	msr[3072 + efer / 8] &= (uint8_t)~(1u << (efer % 8));
 	vmcs_vars.MSR_BITMAPS_ADDRESS = (uintptr_t)msr;
 
-	vmcs_vars.HOST_IA32_EFER = rdmsr(RT_MSR_IA32_EFER);
-	vmcs_vars.GUEST_IA32_EFER = 0;
+	if (boot) {
+		vmcs_vars.HOST_IA32_EFER = rdmsr(RT_MSR_IA32_EFER);
+		vmcs_vars.GUEST_IA32_EFER = 0;
+	}
 	/* CR4.VMXE is the monitor's: the guest reads 0. */
 	vmcs_vars.CR4_GUEST_HOST_MASK |= CPU_CR4_VMXE;
 	return 0;
