@@ -213,6 +213,25 @@ static void exit_io(const struct vmm_exit *e)
 		vmm_skip_instruction(e);
 		return;
 	}
+	/* COM1's line control register is the monitor's to keep: while the
+	 * guest has DLAB set (setting the baud rate, as the boot path's
+	 * serial_init does), ports +0 and +1 are the divisor latch, not the
+	 * transmit buffer: lab04's handler, written for a guest that only
+	 * prints, would print the divisor bytes. */
+	if (port == COM1_BASE + UART_LCR) {
+		if (in)
+			g->rax = (g->rax & ~0xFFull) | mon_guest->uart_lcr;
+		else
+			mon_guest->uart_lcr = (uint8_t)g->rax;
+		vmm_skip_instruction(e);
+		return;
+	}
+	if ((mon_guest->uart_lcr & UART_LCR_DLAB) && (port == COM1_BASE || port == COM1_BASE + 1)) {
+		if (in)
+			g->rax &= ~0xFFull;
+		vmm_skip_instruction(e);
+		return;
+	}
 	/* COM1 and everything else: lab04's handler (THR, LSR emulated; other
 	 * ports read all ones, writes dropped). */
 	if (vm86_io_exit(e, g, &io, &io_stats, 0) != 0)

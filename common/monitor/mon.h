@@ -116,6 +116,7 @@ struct mon_guest {
 	uint64_t cr0_view;              /* CR0 as the guest believes it is */
 	uint64_t cr4_view;
 	uint8_t a20_port;               /* port 0x92 */
+	uint8_t uart_lcr;               /* the guest's COM1 line control (DLAB) */
 	uint32_t exit_code;             /* the value written to the QEMU exit port */
 	/* vm86 (lab04) */
 	uint16_t vm86_final_hlt;

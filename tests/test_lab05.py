@@ -1,0 +1,431 @@
+"""Tests of lab05: the EPT/VPID monitor linked at the top 64 MiB, run on
+Bochs' two CPUs, assembled from the labs (solutions' tree, SOLUTION=1).
+
+Each configuration is built once by `make lab05 SOLUTION=1 VAR=...` (the
+config file lab05-ept/monitor.cfg with make variables overriding lines)
+and run once per CPU model for the whole session (testlib.once):
+
+    default   monitor.cfg as shipped: vCPU 0 runs vm86, longmode, memtest;
+              vCPU 1 runs msrdump, vmxprobe, memtest; on corei7_haswell_4770
+              and broadwell_ult (EPT models), and core2_penryn_t9600 (no
+              EPT, no VPID: refused before any VM entry)
+    none      gphys = none with lab04's guest on both vCPUs, on penryn
+    guard1    test = guard1: vCPU 1 overflows its monitor stack
+    noinvept  the solution's ept.c with ept_unmap's INVEPT taken out
+
+Expected values come from the kit's sources of truth, not from the lab's
+output: the address map from common/monitor/layout.h, control bit numbers
+from common/vmx/vmx_controls.def, lab04's default CR0 mask and shadow from
+its LAB04_PARAM_LIST, the guests' own constants from common/guests/*.c.
+
+Bochs 2.7 with two CPUs ignores the debugger's time breakpoint (`sba`):
+only the wall-clock timeout stops a run that hangs, so it is short here
+(a whole run takes about 3 s).
+"""
+
+import fcntl
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from lib import emu
+from lib.testlib import expect, expect_not, expect_clean_end, once, TestFailure, TOP
+
+HASWELL = "corei7_haswell_4770"
+BROADWELL = "broadwell_ult"
+PENRYN = "core2_penryn_t9600"
+EPT_MODELS = (HASWELL, BROADWELL)
+RUN_TIMEOUT = 40
+
+
+# --- sources of truth ----------------------------------------------------------
+
+def layout():
+    """{name: int} of the #defines in common/monitor/layout.h."""
+    with open(os.path.join(TOP, "common", "monitor", "layout.h")) as f:
+        text = f.read()
+    out = {}
+    for name, value in re.findall(r"^#define\s+(MON_\w+)\s+(0x[0-9A-Fa-f]+|\d+)\b", text, re.M):
+        out[name] = int(value, 0)
+    out["MON_IMAGE_BASE"] = out["MON_BASE"] + out["MON_IMAGE_OFFSET"]
+    return out
+
+
+def control_bit(word, name):
+    with open(os.path.join(TOP, "common", "vmx", "vmx_controls.def")) as f:
+        m = re.search(r"VMX_CONTROL_BIT\(\s*%s\s*,\s*%s\s*,\s*(\d+)" % (word, name), f.read())
+    assert m, "%s %s not in vmx_controls.def" % (word, name)
+    return int(m.group(1))
+
+
+def guest_constant(guest, name):
+    with open(os.path.join(TOP, "common", "guests", guest + ".c")) as f:
+        m = re.search(r"\b%s\s*=\s*(0x[0-9A-Fa-f]+|\d+)" % name, f.read())
+    assert m, "%s not in common/guests/%s.c" % (name, guest)
+    return int(m.group(1), 0)
+
+
+def lab04_default(name):
+    spec = importlib.util.spec_from_file_location(
+        "lab04_params", os.path.join(TOP, "tools", "lab04params", "params.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return dict((n, d) for n, d, _ in mod.param_list())[name]
+
+
+# --- builds and runs -------------------------------------------------------------
+
+def build(variables=(), out=None, src=None):
+    """`make lab05 SOLUTION=1 variables...` (one make at a time: the
+    variants share the guests' payloads); the image's path."""
+    cmd = ["make", "--no-print-directory", "-s", "-C", TOP, "lab05", "SOLUTION=1"] + list(variables)
+    if out:
+        cmd.append("LAB05_OUT=" + out)
+    if src:
+        cmd.append("LAB05_SRC=" + src)
+    os.makedirs(os.path.join(TOP, "build", "lab05"), exist_ok=True)
+    with open(os.path.join(TOP, "build", "lab05", ".test.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if p.returncode != 0:
+        raise TestFailure("%s: exit %d\n%s%s" % (" ".join(cmd), p.returncode, p.stdout, p.stderr))
+    return os.path.join(TOP, p.stdout.strip().splitlines()[-1])
+
+
+def image(config):
+    return once(("lab05-image", config), lambda: build(CONFIGS[config]))
+
+
+CONFIGS = {
+    "default": (),
+    "none": ("GPHYS=none", "VCPU0=vm86", "VCPU1=vm86"),
+    "guard1": ("TEST=guard1",),
+}
+
+
+def lab05(config="default", cpu=HASWELL):
+    def run():
+        return emu.run_bochs(image(config), cpu=cpu, cpus=2, timeout=RUN_TIMEOUT,
+                             name="lab05-%s-%s" % (config, cpu))
+    return once(("lab05-run", config, cpu), run)
+
+
+def lines_of(run, vcpu, guest=None):
+    """The lines one vCPU printed (its guest's, or its monitor's when
+    guest is None), without the prefix."""
+    pre = "[vcpu%d%s] " % (vcpu, " " + guest if guest else "")
+    return [l[len(pre):] for l in run.serial.splitlines() if l.startswith(pre)]
+
+
+def text_of(run, vcpu, guest=None):
+    return "\n".join(lines_of(run, vcpu, guest))
+
+
+GUESTS = {0: ("vm86", "longmode", "memtest"), 1: ("msrdump", "vmxprobe", "memtest")}
+
+
+# --- the image ---------------------------------------------------------------------
+
+def sections(elf):
+    """{name: (addr, size, flags)} of the ELF's sections, from readelf."""
+    out = subprocess.run(["readelf", "-SW", elf], capture_output=True, text=True, check=True).stdout
+    got = {}
+    for m in re.finditer(r"^\s*\[\s*\d+\]\s+(\S+)\s+\S+\s+([0-9a-f]{16})\s+[0-9a-f]+\s+([0-9a-f]+)"
+                         r"\s+[0-9a-f]+\s+(\S*)", out, re.M):
+        got[m.group(1)] = (int(m.group(2), 16), int(m.group(3), 16), m.group(4))
+    return got
+
+
+def symbols(elf):
+    out = subprocess.run(["nm", elf], capture_output=True, text=True, check=True).stdout
+    return {m.group(3): int(m.group(1), 16)
+            for m in re.finditer(r"^([0-9a-f]{16}) (\w) (\S+)$", out, re.M)}
+
+
+def monitor_elf(config="default"):
+    return os.path.join(os.path.dirname(image(config)), "monitor.elf")
+
+
+def test_monitor_sections_land_where_layout_h_says():
+    L = layout()
+    elf = monitor_elf()
+    s = sections(elf)
+    page = L["MON_PAGE"]
+    order = [".text", ".rodata", ".data", ".bss", ".shared", ".statvars", ".vmmaddr"]
+    for name in order:
+        assert name in s, "%s: no %s section" % (elf, name)
+    assert s[".text"][0] == L["MON_IMAGE_BASE"], ".text at 0x%x, not MON_IMAGE_BASE" % s[".text"][0]
+    # The reserved area (one slot per vCPU) ends before the image.
+    assert L["MON_VCPUS"] * L["MON_SLOT_SIZE"] <= L["MON_IMAGE_OFFSET"]
+    addrs = [s[n][0] for n in order]
+    assert addrs == sorted(addrs), "sections out of order: %s" % list(zip(order, map(hex, addrs)))
+    top = L["MON_BASE"] + L["MON_SIZE"]
+    for name, (addr, size, flags) in s.items():
+        if "A" in flags:
+            assert L["MON_IMAGE_BASE"] <= addr and addr + size <= top, \
+                "%s at 0x%x+0x%x is outside the last 64 MiB" % (name, addr, size)
+    # Pages hold one kind: what each vCPU has its own copy of (.data .bss,
+    # .statvars) never shares a page with what is shared.
+    for name in (".data", ".shared", ".statvars", ".vmmaddr"):
+        assert s[name][0] % page == 0, "%s at 0x%x is not page-aligned" % (name, s[name][0])
+    assert s[".rodata"][0] + s[".rodata"][1] <= s[".data"][0]
+    assert s[".bss"][0] + s[".bss"][1] <= s[".shared"][0]
+    assert s[".shared"][0] + s[".shared"][1] <= s[".statvars"][0]
+    sym = symbols(elf)
+    assert sym["mon_start"] == L["MON_IMAGE_BASE"], "mon_start is not the image's first instruction"
+    assert s[".shared"][0] <= sym["mon_shared"] < s[".shared"][0] + s[".shared"][1]
+    stat_syms = [n for n in sym if n.startswith("stat_")]
+    assert stat_syms, "no stat_ counters"
+    for n in stat_syms:
+        assert s[".statvars"][0] <= sym[n] < s[".statvars"][0] + s[".statvars"][1], n
+    # A build id (gdb and the stats decoder match dumps to this build).
+    notes = subprocess.run(["readelf", "-n", elf], capture_output=True, text=True).stdout
+    assert re.search(r"Build ID: [0-9a-f]{40}", notes), notes
+
+
+def test_segments_are_never_writable_and_executable():
+    out = subprocess.run(["readelf", "-lW", monitor_elf()], capture_output=True, text=True,
+                         check=True).stdout
+    loads = re.findall(r"^\s*LOAD\s+\S+\s+(0x[0-9a-f]+)\s+\S+\s+\S+\s+\S+\s+([RWE ]+?)\s+0x", out, re.M)
+    assert loads, out
+    for addr, flags in loads:
+        assert not ("W" in flags and "E" in flags), "segment at %s is %s" % (addr, flags)
+
+
+def test_vmmaddr_table_names_monitor_symbols():
+    """Every .vmmaddr entry (struct mon_vmmaddr: 24-byte name, address,
+    size) names a symbol of the monitor at the address it gives."""
+    elf = monitor_elf()
+    s, sym = sections(elf), symbols(elf)
+    raw = subprocess.run(["objcopy", "-O", "binary", "--only-section=.vmmaddr", elf, "/dev/stdout"],
+                         capture_output=True, check=True).stdout
+    end = sym["__mon_vmmaddr_end"] - s[".vmmaddr"][0]
+    entries = [raw[i:i + 40] for i in range(0, end, 40)]
+    assert len(entries) >= 5, "only %d .vmmaddr entries" % len(entries)
+    names = set()
+    for e in entries:
+        name = e[:24].split(b"\0")[0].decode()
+        addr = int.from_bytes(e[24:32], "little")
+        assert sym.get(name) == addr, ".vmmaddr %s = 0x%x, nm says %s" % (name, addr, sym.get(name))
+        names.add(name)
+    assert {"mon_shared", "mon_guests", "mon_vcpu"} <= names
+
+
+# --- the guests, on two EPT models ---------------------------------------------------
+
+@pytest.mark.parametrize("cpu", EPT_MODELS)
+def test_both_vcpus_run_all_their_guests(cpu):
+    run = lab05("default", cpu)
+    expect_clean_end(run)
+    expect(run, r"^host: vCPU 0: done$")
+    expect(run, r"^host: vCPU 1: done$")
+    for v, guests in GUESTS.items():
+        mon = text_of(run, v)
+        expect(mon, r"^monitor: vCPU %d at 0x%x " % (v, layout()["MON_IMAGE_BASE"]))
+        expect(mon, r"^monitor: %d guests run, VMXOFF done" % len(guests))
+        vpids = []
+        for g in guests:
+            t = text_of(run, v, g)
+            vpids.append(int(expect(t, r"^monitor: guest %s \(.*\), VPID (\d+)$" % g).group(1)))
+            expect(t, r"^monitor: EPT pointer 0x[0-9a-f]+, VPID %d$" % vpids[-1])
+            expect(t, r"^VMLAUNCH: ok$")
+            expect(t, r"^monitor: guest %s (ended|stopped) after \d+ exits" % g)
+        assert 0 not in vpids and len(set(vpids)) == len(vpids), "vCPU %d VPIDs %s" % (v, vpids)
+    vpid_all = re.findall(r"^\[vcpu\d \w+\] monitor: guest \w+ \(.*\), VPID (\d+)$", run.serial, re.M)
+    assert len(vpid_all) == 6 and len(set(vpid_all)) == 6, "VPIDs %s: one per guest" % vpid_all
+    # Every line is the host's or carries its vCPU (and guest).
+    for line in run.serial.splitlines():
+        assert re.match(r"(host: |vmxlab: |\[vcpu[01]( \w+)?\] )", line), "unprefixed line %r" % line
+
+
+@pytest.mark.parametrize("cpu", EPT_MODELS)
+def test_vm86_guest_behind_ept_obeys_the_cr0_mask_and_shadow(cpu):
+    run = lab05("default", cpu)
+    t = text_of(run, 0, "vm86")
+    m = expect(t, r"^monitor: lab04's guest code at guest-physical (0x[0-9a-f]+), "
+                  r"host-physical (0x[0-9a-f]+) \(EPT\)")
+    assert int(m.group(1), 16) != int(m.group(2), 16), "EPT moved nothing: %s" % m.group(0)
+    expect(t, r"^guest: hello from virtual-8086 mode$")
+    # The CR0 the guest runs with: IA32_VMX_CR0_FIXED0 | ET (guests.c),
+    # FIXED0 as the vCPU's lab03 lines print it; smsw reads through the
+    # mask and shadow of lab04's defaults (SDM 25.3).
+    fixed0 = int(expect(text_of(run, 0), r"IA32_VMX_CR0_FIXED0 (0x[0-9a-f]+)").group(1), 16)
+    mask, shadow = lab04_default("CR0_MASK"), lab04_default("CR0_SHADOW")
+    want = (((fixed0 | 0x10) & ~mask) | (shadow & mask)) & 0xFFFFFFFF
+    expect(t, r"^guest smsw: 0x%08x$" % want, "smsw = (CR0 & ~mask) | (shadow & mask)")
+
+
+@pytest.mark.parametrize("cpu", EPT_MODELS)
+def test_real_mode_guest_reaches_long_mode(cpu):
+    t = text_of(lab05("default", cpu), 0, "longmode")
+    steps = [r"^monitor: CR0\.PE 0 -> 1 \(protected mode\)$",
+             r"^monitor: CR0\.PG 0 -> 1 \(paging on\)$",
+             r"^monitor: EFER\.LMA 0 -> 1 \(IA-32e mode: long mode\)$",
+             r"^longmode: hello from 64-bit long mode: CR0 0x[0-9a-f]+ \(PE 1 PG 1\), EFER 0x[0-9a-f]+ \(LMA 1\)$",
+             r"^monitor: the guest wrote 0x0 to the emulator-exit port: guest ended$"]
+    at = 0
+    for s in steps:
+        m = re.compile(s, re.M).search(t, at)
+        if not m:
+            raise TestFailure("longmode: /%s/ not found after the steps before it:\n%s" % (s, t))
+        at = m.end()
+
+
+@pytest.mark.parametrize("cpu", EPT_MODELS)
+def test_guests_see_no_vmx(cpu):
+    run = lab05("default", cpu)
+    expect(text_of(run, 1, "msrdump"), r"^vmx: no: CPUID\.1:ECX\[5\] is 0")
+    t = text_of(run, 1, "vmxprobe")
+    expect(t, r"^vmxprobe: CPUID\.1:ECX\.VMX = 0, CR4\.VMXE = 0$")
+    expect(t, r"^monitor: RDMSR of MSR 0x480 \(IA32_VMX_BASIC\): #GP")
+    expect(t, r"^EXCEPTION: vector=13 #GP")
+    expect_not(t, r"VMX is not hidden")
+
+
+@pytest.mark.parametrize("cpu", EPT_MODELS)
+def test_memtest_demand_paging_copy_on_write_and_outside_ram(cpu):
+    run = lab05("default", cpu)
+    touch = guest_constant("memtest", "TOUCH_PAGES")
+    outside = guest_constant("memtest", "OUTSIDE")
+    for v in (0, 1):
+        t = text_of(run, v, "memtest")
+        expect(t, r"^memtest: touched %d pages" % touch)
+        m = expect(t, r"^monitor: guest memtest stopped after \d+ exits \((\d+) demand-paging faults, "
+                      r"(\d+) copy-on-write faults\)")
+        assert int(m.group(1)) >= touch and int(m.group(2)) >= 1, m.group(0)
+        expect(t, r"^monitor: copy-on-write: the guest wrote its shared page 0x%x" %
+               guest_constant("memtest", "IMAGE_PAGE"))
+        expect(t, r"^memtest: gave page 0x[0-9a-f]+ back \(hypercall result 0\); it now reads 0x0$")
+        expect(t, r"^stopped: read of guest-physical 0x%x, outside its RAM 0x0-0x[0-9a-f]+ "
+                  r"\(walk allowed ---; linear address valid, the final address\)$" % outside)
+        expect_not(t, r"the monitor did not stop me")
+    # The memtest of vCPU 1 stopped; vCPU 0's guests all ran anyway (and
+    # the other way round): each vCPU reports done.
+    expect(run, r"^host: vCPU 0: done$")
+    expect(run, r"^host: vCPU 1: done$")
+
+
+@pytest.mark.parametrize("cpu", EPT_MODELS)
+def test_isolation_no_guest_reads_another_guests_canary(cpu):
+    run = lab05("default", cpu)
+    for v in (0, 1):
+        expect(text_of(run, v, "memtest"), r'^memtest: 0x%x holds "" before my canary$' %
+               guest_constant("memtest", "CANARY_GPA"))
+    expect_not(run, r"holds \"canary", "a guest reading another guest's canary")
+
+
+def test_invalidation_record_follows_the_discipline():
+    """From the record (gphys_ept.c): each change that removes or narrows a
+    translation is followed by an INVEPT before the guest runs again; no
+    INVEPT is made that nothing needed; changes at a guest-physical
+    address's own EPT violation (copy-on-write) make none (SDM 28.3.3.1)."""
+    run = lab05("default", HASWELL)
+    total_narrow = 0
+    for v, guests in GUESTS.items():
+        for g in guests:
+            lines = lines_of(run, v, g)
+            narrowed = invepts = own = 0
+            pending = False
+            for line in lines:
+                if re.match(r"ept record: 0x[0-9a-f]+ \S+ -> \S+.*: removes or narrows", line):
+                    narrowed += 1
+                    pending = True
+                elif line == "ept record: INVEPT single-context":
+                    assert pending, "%s: an INVEPT nothing needed" % g
+                    invepts += 1
+                    pending = False
+                elif re.match(r"ept record: .* at its own EPT violation: no INVEPT needed", line):
+                    own += 1
+                elif line.startswith("monitor: hypercall") or line.startswith("memtest:"):
+                    assert not pending, "%s: the guest ran on before the INVEPT: %r" % (g, line)
+            s = re.search(r"^ept record: (\d+) added, (\d+) widened, (\d+) changed at their own violation, "
+                          r"(\d+) narrowed or removed; (\d+) INVEPT; discipline: ok \(0 missing, 0 not needed\)$",
+                          "\n".join(lines), re.M)
+            assert s, "%s: no clean discipline summary:\n%s" % (g, "\n".join(lines))
+            assert (int(s.group(3)), int(s.group(4)), int(s.group(5))) == (own, narrowed, invepts), \
+                "%s: the summary %s disagrees with the lines (%d own, %d narrowed, %d INVEPT)" % (
+                    g, s.group(0), own, narrowed, invepts)
+            cow = len([l for l in lines if l.startswith("monitor: copy-on-write:")])
+            assert own == cow, "%s: %d copy-on-write faults, %d changes at their own violation" % (g, cow, own)
+            total_narrow += narrowed
+    assert total_narrow >= 2, "the memtests give a page back: at least 2 narrowing changes"
+
+
+def test_a_missing_invept_is_reported():
+    """The record is not a rubber stamp: the solution's ept.c with the
+    INVEPT after an unmap taken out makes it report one missing."""
+    def run():
+        src = os.path.join(TOP, "build", "lab05", "test-noinvept", "src")
+        shutil.rmtree(src, ignore_errors=True)
+        shutil.copytree(os.path.join(TOP, "solutions", "lab05-ept"), src)
+        path = os.path.join(src, "ept.c")
+        with open(path) as f:
+            text = f.read()
+        broken = re.sub(r"(ept_set\(ept, e, 0, gpa\);\s*)ept_invept\(ept\);", r"\1", text)
+        assert broken != text, "ept_unmap's INVEPT not found in the solution"
+        with open(path, "w") as f:
+            f.write(broken)
+        img = build(out=os.path.join(TOP, "build", "lab05", "test-noinvept", "out"), src=src)
+        return emu.run_bochs(img, cpu=HASWELL, cpus=2, timeout=RUN_TIMEOUT, name="lab05-noinvept")
+    r = once(("lab05-noinvept",), run)
+    t = text_of(r, 0, "memtest")
+    expect(t, r"^ept record: .*discipline: (?!ok)")
+    expect(t, r"[1-9]\d* missing")
+
+
+# --- refusals, gphys = none, the guard page --------------------------------------------
+
+def test_penryn_refuses_gphys_ept_naming_the_bits():
+    run = lab05("default", PENRYN)
+    expect_clean_end(run)
+    for v in (0, 1):
+        t = text_of(run, v)
+        for name in ("ENABLE_EPT", "ENABLE_VPID", "UNRESTRICTED_GUEST"):
+            expect(t, r"^monitor: gphys = ept needs %s: IA32_VMX_PROCBASED_CTLS2 allowed-1 bit %d is 0" %
+                   (name, control_bit("PROC2", name)))
+        expect(t, r"^monitor: refused: gphys = ept needs what this CPU lacks")
+        expect(run, r"^host: vCPU %d: refused$" % v)
+    expect_not(run, r"VMLAUNCH|VMXON: ok", "a VM entry (or VMXON) before the refusal")
+
+
+def test_gphys_none_runs_lab04s_guest_without_ept_or_vpid():
+    run = lab05("none", PENRYN)
+    expect_clean_end(run)
+    for v in (0, 1):
+        t = text_of(run, v, "vm86")
+        expect(t, r"^monitor: guest vm86 \(lab04's virtual-8086 guest\), no VPID \(gphys = none")
+        expect(t, r"^monitor: lab04's guest code at guest-physical = host-physical 0x[0-9a-f]+ \(gphys none\)$")
+        expect(t, r"^guest: hello from virtual-8086 mode$")
+        expect(t, r"^monitor: guest vm86 ended after \d+ exits")
+        expect(run, r"^host: vCPU %d: done$" % v)
+    expect_not(run, r"EPT pointer")
+
+
+def test_stack_overflow_hits_the_guard_page_and_names_the_vcpu():
+    run = lab05("guard1", HASWELL)
+    expect_clean_end(run)
+    expect(run, r"^host: vCPU 1: panicked$")
+    expect(run, r"^host: panic on vCPU 1: monitor exception #PF: vCPU 1 touched 0x[0-9a-f]+, "
+                r"the guard page below its monitor stack \(the stack overflowed\)")
+    # vCPU 0 is untouched: its guests ran.
+    expect(run, r"^host: vCPU 0: done$")
+    expect(text_of(run, 0, "longmode"), r"^longmode: hello from 64-bit long mode")
+    with open(os.path.join(run.dir, "bochs.log"), errors="replace") as f:
+        assert "triple fault" not in f.read().lower()
+
+
+@pytest.mark.parametrize("variables,message", [
+    (("GPHYS=none",), r"gphys = none cannot run guest longmode on vcpu0: it starts in real mode"),
+    (("GPHYS=nested",), r"gphys"),
+    (("VCPU1=vm86 nosuchguest",), r"nosuchguest"),
+    (("TEST=guard7",), r"guard7"),
+])
+def test_config_refusals_name_the_problem(variables, message):
+    p = subprocess.run(["make", "--no-print-directory", "-s", "-C", TOP, "lab05", "SOLUTION=1"] +
+                       list(variables), capture_output=True, text=True, timeout=120)
+    assert p.returncode != 0, "make lab05 %s was accepted" % " ".join(variables)
+    assert re.search(message, p.stdout + p.stderr), p.stdout + p.stderr
