@@ -134,3 +134,16 @@ run-lab05: $(LAB05_IMAGE)
 bochs-dbg-lab05: $(LAB05_IMAGE)
 	@$(PYTHON) tests/lib/emu.py bochs-dbg "$<" --cpu $(BOCHS_CPU) --cpus 2 --name bochs-dbg-lab05 \
 		--rc vmexitbp --elf $(LAB05_OUT)/monitor.elf
+
+# The demo's lab05 images (tests/demo.py, step 4 of make run): monitor.cfg as
+# it is, the solutions' tree and the student's, at fixed paths. A make of its
+# own decides what is out of date (the config picks the objects).
+# (Not in that make itself: there LAB05_OUT is the demo's folder and these
+# rules would call it again, for ever.)
+ifneq ($(origin LAB05_OUT),command line)
+.PHONY: lab05-demo-force
+$(BUILD)/solutions/lab05/demo/lab05.img: lab05-demo-force
+	@$(MAKE) --no-print-directory -s lab05 SOLUTION=1 LAB05_OUT=$(BUILD)/solutions/lab05/demo >/dev/null
+$(BUILD)/lab05/demo/lab05.img: lab05-demo-force
+	@$(MAKE) --no-print-directory -s lab05 SOLUTION= LAB05_OUT=$(BUILD)/lab05/demo >/dev/null
+endif

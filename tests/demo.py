@@ -3,7 +3,8 @@
 Each step prints what it is about to show and why, then boots one payload
 in Bochs and copies its COM1 output here as it arrives. The steps follow the
 course: the capability MSRs first, then a VMCS set up and launched (lab03),
-then a virtual-8086 guest whose smsw shows the CR0 mask and shadow (lab04).
+then a virtual-8086 guest whose smsw shows the CR0 mask and shadow (lab04),
+then the lab05 monitor: EPT and VPID on two CPUs, built from the labs.
 
 Each step then checks its transcript for the lines it exists to show. A step
 fails (the demo stops, exit status 1) when the emulator crashed or a line is
@@ -36,8 +37,8 @@ class Step:
     """One step: what it shows, the image it boots (the kit's solution, or in
     the handout the student's build), and the lines that prove it showed it."""
 
-    def __init__(self, title, text, image, student_image, expect, todo=None):
-        self.title, self.text, self.expect, self.todo = title, text, expect, todo
+    def __init__(self, title, text, image, student_image, expect, todo=None, cpus=1):
+        self.title, self.text, self.expect, self.todo, self.cpus = title, text, expect, todo, cpus
         self.image = student_image if HANDOUT and student_image else image
 
 
@@ -70,6 +71,22 @@ STEPS = [
          [r"^guest: hello from virtual-8086 mode$", r"^guest smsw: 0x[0-9a-f]{8}$",
           r"^VMLAUNCH: ok$", r"^vmxlab: done$"],
          todo=("lab04", "lab04-vm86-guest")),
+    Step("lab05: a monitor with EPT and VPID on two CPUs, built from the labs",
+         """A monitor linked at the top 64 MiB runs on both CPUs, each with its own
+         stack, VMCS and guests, as lab05-ept/monitor.cfg says. Its VMXON and
+         machine[] loop are lab03's, its virtual-8086 guest and I/O exits lab04's,
+         its EPT and VPID lab05's. EPT gives every guest its own guest-physical
+         memory: lab04's guest moved elsewhere, a guest started in real mode that
+         switches to long mode, guests that look for VMX and find none, and one
+         whose pages appear on first touch, are copied on first write, and which
+         is stopped when it reads outside its RAM while the others go on.""",
+         "build/solutions/lab05/demo/lab05.img", "build/lab05/demo/lab05.img",
+         [r"^\[vcpu0 vm86\] guest: hello from virtual-8086 mode$",
+          r"^\[vcpu0 longmode\] longmode: hello from 64-bit long mode",
+          r"^\[vcpu1 vmxprobe\] vmxprobe: CPUID\.1:ECX\.VMX = 0, CR4\.VMXE = 0$",
+          r"^\[vcpu\d memtest\] stopped: read of guest-physical 0x[0-9a-f]+, outside its RAM",
+          r"^host: vCPU 0: done$", r"^host: vCPU 1: done$"],
+         todo=("lab05", "lab05-ept"), cpus=2),
 ]
 
 
@@ -86,7 +103,8 @@ def run_step(n, step, cpu):
         return "failed"
     print("\n--- Bochs (%s) boots %s; COM1 output follows ---\n" % (cpu, step.image), flush=True)
     try:
-        run = emu.run_bochs(image, cpu=cpu, name="demo-step%d" % n, timeout=60, echo=True)
+        run = emu.run_bochs(image, cpu=cpu, name="demo-step%d" % n, timeout=60, echo=True,
+                            cpus=step.cpus)
     except emu.EmulatorCrashed as e:
         print("\ndemo: %s failed: %s" % (name, e), file=sys.stderr)
         return "failed"

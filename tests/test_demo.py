@@ -32,16 +32,18 @@ def make(*args, cwd=TOP, env=None, timeout=600):
                           env=dict(os.environ, **(env or {})))
 
 
-def test_demo_make_run_runs_its_three_steps_each_showing_its_lines_and_exits_0():
-    """demo: make run runs its three steps, each showing its lines, and exits 0"""
+def test_demo_make_run_runs_its_four_steps_each_showing_its_lines_and_exits_0():
+    """demo: make run runs its four steps, each showing its lines, and exits 0"""
     p = make("run", timeout=300)
     if p.returncode != 0:
         raise TestFailure("make run exited %d:\n%s" % (p.returncode, p.stderr[-3000:]))
-    for n in (1, 2, 3):
-        expect(p.stdout, r"^Step %d of 3: " % n, "step %d" % n)
+    for n in (1, 2, 3, 4):
+        expect(p.stdout, r"^Step %d of 4: " % n, "step %d" % n)
     expect(p.stdout, r"^0x480 IA32_VMX_BASIC 0x[0-9a-f]{16}$", "step 1's MSR line")
     expect(p.stdout, r"^VMLAUNCH: ok$", "step 2's VM entry")
     expect(p.stdout, r"^guest smsw: 0x[0-9a-f]{8}$", "step 3's smsw line")
+    expect(p.stdout, r"^\[vcpu0 longmode\] longmode: hello from 64-bit long mode", "step 4's long-mode guest")
+    expect(p.stdout, r"^host: vCPU 1: done$", "step 4's second CPU")
     expect_not(p.stderr, r"^demo: ", "demo complaint")
     expect_not(p.stdout, r"kernel: building|linux-source", "kernel build in make run")
 
@@ -60,7 +62,7 @@ def test_demo_make_run_with_a_bochs_that_aborts_exits_non_zero_naming_the_step()
            r"\(SIGABRT, exit 134\) before the guest printed anything$", "the failed step")
     expect(p.stderr, r"^    \| \*\*\* buffer overflow detected \*\*\*: terminated$",
            "the abort in the stderr tail")
-    expect(p.stderr, r"^demo: stopped at step 1 of 3$", "the stop")
+    expect(p.stderr, r"^demo: stopped at step 1 of 4$", "the stop")
 
 
 # The handout's commands share its build/: one at a time.
