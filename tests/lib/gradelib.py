@@ -6,7 +6,8 @@ emulator runs to make, and named checks with points that match regular
 expressions against each run's transcript. This file does the rest:
 
   1. copy the kit (the handout's files: no solutions/, no hidden graders) to a
-     fresh folder build/grade/<id>/kit/;
+     fresh folder build/grade/<id>/kit/, with the earlier labs' solutions a
+     grader declares as stand-ins (lab05: lab04's);
   2. take ONLY the declared student files from the submission and lay them
      over the lab folder (symlinks, special files, huge files and #include
      paths that leave the kit are refused; everything is reported);
@@ -108,7 +109,7 @@ class Lab:
     """One lab's grader: student files, build, runs and checks."""
 
     def __init__(self, number, files, build, expect_not=(), shared_build=(), prepare=(),
-                 build_timeout=300, kit_answers=()):
+                 build_timeout=300, kit_answers=(), stand_ins=()):
         if not LAB_NUMBER.match(str(number)):
             raise GraderError("Lab(%r): the lab number is two digits, e.g. \"03\"" % (number,))
         self.number = str(number)
@@ -129,6 +130,20 @@ class Lab:
             if os.path.isabs(f) or ".." in f.split("/") or not f:
                 raise GraderError("lab%s: kit_answers %r must be a path inside the kit"
                                   % (self.number, f))
+        # Earlier labs' solutions the grading copy holds (solutions/labNN-*),
+        # standing in for the student's own work on those labs (lab05's
+        # vm86 = kit links solutions/lab04-vm86-guest): the grade then depends
+        # on this lab's files alone. fresh_kit copies them; a student file
+        # that includes one of their files is refused (stand_in_problem).
+        self.stand_ins = [s.rstrip("/") for s in stand_ins]
+        for s in self.stand_ins:
+            parts = s.split("/")
+            if len(parts) != 2 or parts[0] != "solutions" or not re.match(r"^lab\d\d-", parts[1]):
+                raise GraderError("lab%s: stand_ins %r must be an earlier lab's solution folder, "
+                                  "solutions/labNN-name" % (self.number, s))
+            if parts[1][3:5] >= self.number:
+                raise GraderError("lab%s: stand_ins %r: only an earlier lab's solution may stand in"
+                                  % (self.number, s))
         self.runs = []
         self.checks = []
 
@@ -255,13 +270,9 @@ INCLUDE = re.compile(r"""^[ \t]*(?:\#[ \t]*(?:include|include_next|import|embed)
 INCBIN = re.compile(r"""(?:\.incbin|\bincbin)[ \t]+\\?["']([^"'\\]*)""", re.I)
 
 
-def include_problem(text, depth):
-    """Why TEXT's include/incbin paths could reach outside the kit, or None.
-
-    DEPTH is how deep the file sits below the kit root: a relative path may
-    climb at most that many `..` (every -I folder of the kit is at least as
-    deep as a lab folder).
-    """
+def include_targets(text):
+    """(the paths TEXT includes or incbins, None) or (None, why) for a
+    computed path."""
     targets = []
     for m in INCLUDE.finditer(text):
         arg = m.group(1).strip()
@@ -269,9 +280,21 @@ def include_problem(text, depth):
         if not q:
             if re.match(r"^[A-Za-z_]", arg) and not text[m.start():m.end()].lstrip().startswith("#"):
                 continue                        # NASM/gas `include` as a word elsewhere
-            return "include of a computed path (%s): write the path literally" % arg[:40]
+            return None, "include of a computed path (%s): write the path literally" % arg[:40]
         targets.append(next(g for g in q.groups() if g is not None))
-    targets += INCBIN.findall(text)
+    return targets + INCBIN.findall(text), None
+
+
+def include_problem(text, depth):
+    """Why TEXT's include/incbin paths could reach outside the kit, or None.
+
+    DEPTH is how deep the file sits below the kit root: a relative path may
+    climb at most that many `..` (every -I folder of the kit is at least as
+    deep as a lab folder).
+    """
+    targets, why = include_targets(text)
+    if why:
+        return why
     for t in targets:
         if os.path.isabs(t):
             return "includes an absolute path (%s)" % t
@@ -283,6 +306,42 @@ def include_problem(text, depth):
                 break
         if up > depth:
             return "includes a path outside the kit (%s)" % t
+    return None
+
+
+def stand_in_problem(text, lab, kitdir):
+    """Why TEXT includes one of the lab's stand-ins (an earlier lab's
+    solution, which the grading copy holds), or None.
+
+    Refused: a path through a `solutions` or `build` folder (the build's
+    outputs hold the stand-ins' objects, linked), and a file name of a
+    stand-in that differs from that lab's starter (found through an -I
+    folder of the build). A file both trees have alike (a header without
+    TODOs) is no secret.
+    """
+    if not lab.stand_ins:
+        return None
+    targets, _ = include_targets(text)
+    secret = {}
+    for s in lab.stand_ins:
+        folder = s.split("/", 1)[1]
+        for d, _, names in os.walk(os.path.join(kitdir, s)):
+            for n in names:
+                p = os.path.join(d, n)
+                starter = os.path.join(kitdir, folder, os.path.relpath(p, os.path.join(kitdir, s)))
+                try:
+                    same = open(p, "rb").read() == open(starter, "rb").read()
+                except OSError:
+                    same = False
+                if not same:
+                    secret[n] = s
+    for t in targets or ():
+        parts = os.path.normpath(t).split(os.sep)
+        if "solutions" in parts or "build" in parts[:-1] or parts[-1] in secret:
+            where = secret.get(parts[-1]) or next(
+                (s for s in lab.stand_ins if s in os.path.normpath(t)), "solutions/")
+            return ("includes %s, the kit's solution that stands in for an earlier lab (%s) while "
+                    "lab%s is graded: it is not yours to include" % (t, where, lab.number))
     return None
 
 
@@ -352,8 +411,9 @@ def take_files(lab, source, labdir, kitdir):
                 rep["refused"][f] = "cannot read it (%s)" % e.strerror
                 continue
             dst = os.path.join(labdir, f)
-            why = include_problem(data.decode("utf-8", "replace"),
-                                  os.path.relpath(os.path.dirname(dst), kitdir).count("/") + 1)
+            text = data.decode("utf-8", "replace")
+            why = include_problem(text, os.path.relpath(os.path.dirname(dst), kitdir).count("/") + 1) \
+                or stand_in_problem(text, lab, kitdir)
             if why:
                 rep["refused"][f] = why
                 continue
@@ -650,8 +710,14 @@ def evaluate(check, lab, out):
 
 def fresh_kit(lab, kitdir, kit=TOP):
     """A fresh copy of KIT at KITDIR with the lab's shared build outputs
-    linked in, and without the kit's answers to the lab's TODOs."""
+    linked in, the earlier labs' solutions that stand in for the student's
+    (stand_ins, when KIT has them), and without the kit's answers to the
+    lab's TODOs."""
     copy_kit(kitdir, kit)
+    for s in lab.stand_ins:
+        for f in starters.listed_files(kit, s) if os.path.isdir(os.path.join(kit, s)) else ():
+            os.makedirs(os.path.dirname(os.path.join(kitdir, f)), exist_ok=True)
+            shutil.copy2(os.path.join(kit, f), os.path.join(kitdir, f))
     for f in lab.kit_answers:
         p = os.path.join(kitdir, f)
         if os.path.isdir(p) and not os.path.islink(p):
@@ -752,11 +818,24 @@ def grade(number, source, work, results, kit=TOP, say=print, lab=None, template=
 
     t0 = time.monotonic()
     blog = os.path.join(results, "build.log")
-    status, text = run_make(kitdir, lab.build, lab.build_timeout, blog, box)
+    absent = [s for s in lab.stand_ins if not os.path.isdir(os.path.join(kitdir, s))]
+    if absent:
+        # A handout has no solutions/: the lab cannot be graded as declared.
+        status, text = 2, ""
+        with open(blog, "w") as f:
+            f.write("not built: %s missing\n" % ", ".join(absent))
+    else:
+        status, text = run_make(kitdir, lab.build, lab.build_timeout, blog, box)
     result["build"] = {"ok": status == 0, "log": blog, "seconds": round(time.monotonic() - t0, 2)}
     build_failed = None
-    if status != 0:
+    if absent:
+        build_failed = ("lab%s is graded with the kit's %s standing in for %s, and this kit has "
+                        "none (a handout has no solutions/): the instructor's grading has it"
+                        % (number, " and ".join(absent),
+                           " and ".join("lab" + a.split("/")[1][3:5] for a in absent)))
+    elif status != 0:
         build_failed = build_error(text, status, lab.build_timeout, box, lab)
+    if build_failed:
         result["build"]["error"] = build_failed
         say("build failed: %s (log: %s)" % (build_failed, os.path.relpath(blog)))
 

@@ -11,7 +11,9 @@ Writes build/gradescope/labNN/autograder.zip holding, at its root:
   gradescope.env   which lab, which dependency set, what to prepare;
   VERSION          the kit's commit, which every results.json records;
   the kit          the handout's files plus the hidden graders
-                   (tests/grade/hidden/): no solutions/, no kit tests.
+                   (tests/grade/hidden/): no solutions/ (but an earlier
+                   lab's that the grader declares as a stand-in, e.g.
+                   lab05's solutions/lab04-vm86-guest), no kit tests.
 An instructor uploads the zip as the assignment's autograder and picks the
 base image that README.md ("Grading on Gradescope") names for the lab.
 """
@@ -38,6 +40,8 @@ def bundle(number, out, kit=TOP):
     files = starters.handout_files(kit)
     hidden = [f for f in starters.listed_files(kit, "tests/grade/hidden")
               if os.path.isfile(os.path.join(kit, f))]
+    # Earlier labs' solutions the lab is graded with (lab05: lab04's).
+    hidden += [f for s in lab.stand_ins for f in starters.listed_files(kit, s)]
     commit = gradelib.provenance(kit).get("kit_commit") or "unknown"
     env = ("VMXLAB_LAB=%s\nVMXLAB_DEPS=%s\nVMXLAB_PREPARE=%s\n"
            % (number, "all" if number in KERNEL_LABS else "baremetal",
