@@ -467,6 +467,8 @@ def test_grading_a_wrong_grader_declaration_is_refused_with_a_message():
         (lambda: L("3", files=[], build=[]), r"two digits"),
         (lambda: L("03", files=["../x.c"], build=[]), r"inside the lab folder"),
         (lambda: L("03", files=["/etc/x"], build=[]), r"inside the lab folder"),
+        (lambda: L("05", files=[], build=[], stand_ins=["lab04-vm86-guest"]), r"solutions/labNN-name"),
+        (lambda: L("05", files=[], build=[], stand_ins=["solutions/lab05-ept"]), r"only an earlier lab"),
     ]
     lab = L("03", files=["a.c"], build=["x"])
     r = lab.run("r", gradelib.bochs(image="x.img"))
@@ -516,17 +518,22 @@ def real_labs():
 
 
 def grade_real(number, source, tag):
-    lab = gradelib.load_lab(number, TOP)
-    folder = gradelib.lab_folder(number, TOP)
-    src = os.path.join(TOP, "solutions", folder) if source == "solution" else None
-    base = os.path.join(SCRATCH, "real", "lab%s-%s" % (number, tag))
-    lines = []
-    try:
-        r = gradelib.grade(number, src, os.path.join(base, "work"), os.path.join(base, "results"),
-                           TOP, say=lines.append, lab=lab)
-    finally:
-        shutil.rmtree(os.path.join(base, "work"), ignore_errors=True)
-    return r, "\n".join(lines)
+    """(result, printed lines) of grading lab NUMBER's solution or (source
+    None) its untouched starter; once per test session, so the tests of one
+    lab share it with the tests of every lab."""
+    def go():
+        lab = gradelib.load_lab(number, TOP)
+        folder = gradelib.lab_folder(number, TOP)
+        src = os.path.join(TOP, "solutions", folder) if source == "solution" else None
+        base = os.path.join(SCRATCH, "real", "lab%s-%s" % (number, tag))
+        lines = []
+        try:
+            r = gradelib.grade(number, src, os.path.join(base, "work"), os.path.join(base, "results"),
+                               TOP, say=lines.append, lab=lab)
+        finally:
+            shutil.rmtree(os.path.join(base, "work"), ignore_errors=True)
+        return r, "\n".join(lines)
+    return once(("grade-real", number, tag), go)
 
 
 @pytest.mark.kernel
@@ -787,6 +794,99 @@ def test_grading_lab03_points_only_for_the_student_s_code_calling_or_including()
         if r["files"]["refused"]:
             raise TestFailure("lab03 %s: refused by the text check, not by the grading copy: %s"
                               % (tag, r["files"]["refused"]))
+
+
+# --- lab05: the grader of the two-vCPU monitor ----------------------------------
+
+LAB05_SOLUTION = os.path.join(TOP, "solutions", "lab05-ept", "ept.c")
+
+
+def lab05_variant(tag, pairs):
+    """The lab05 solution's ept.c with PAIRS [(old, new)] applied: a folder."""
+    text = open(LAB05_SOLUTION).read()
+    for old, new in pairs:
+        if old not in text:
+            raise TestFailure("solutions/lab05-ept/ept.c no longer has %r" % old)
+        text = text.replace(old, new, 1)
+    d = scratch("lab05-" + tag)
+    with open(os.path.join(d, "ept.c"), "w") as f:
+        f.write(text)
+    return d
+
+
+def test_grading_lab05_solution_full_marks_starter_less_no_invept_and_one_vpid_lose_their_checks():
+    """grading: lab05: the solution scores full marks, the starter less; an ept_unmap without
+    INVEPT and one VPID for every guest lose exactly the invalidation and VPID checks"""
+    problems = []
+    r, out = grade_real("05", "solution", "solution")
+    if r["score"] != r["total"] or r["total"] == 0:
+        problems.append("solution: %d/%d\n%s" % (r["score"], r["total"], out))
+    r, out = grade_real("05", None, "starter")
+    if not r["build"].get("ok") or r["score"] >= r["total"]:
+        problems.append("starter: built %s, %d/%d\n%s" % (r["build"].get("ok"), r["score"], r["total"], out))
+    broken = lab05_variant("broken", [
+        ("\tept_set(ept, e, 0, gpa);\n\tept_invept(ept);\n", "\tept_set(ept, e, 0, gpa);\n"),
+        ("return (vmx_u16)(1 + vcpu * 16 + guest_index);", "return 1;")])
+    base = os.path.join(SCRATCH, "lab05-broken-grade")
+    lines = []
+    r = gradelib.grade("05", broken, os.path.join(base, "work"), os.path.join(base, "results"), TOP,
+                       say=lines.append)
+    shutil.rmtree(os.path.join(base, "work"), ignore_errors=True)
+    failed = sorted(c["name"].split(":")[0] for c in r["checks"] if c["outcome"] != "OK")
+    if failed != ["every guest of every vCPU has its own VPID, never 0", "invalidation"]:
+        problems.append("no INVEPT, one VPID: failed %s, want the VPID and invalidation checks:\n%s"
+                        % (failed, "\n".join(lines)))
+    report = open(os.path.join(base, "results", "report.txt")).read()
+    for rx in (r"BAD 'MISSING INVEPT' matched: \[vcpu\d memtest\] ept record: MISSING INVEPT: 0x2000000 ",
+               r"BAD 'discipline: broken' matched: .*\(1 missing, 0 not needed\)",
+               r"BAD '\(\?s\)monitor: EPT pointer .* matched: .*VPID 1$"):
+        if not re.search(rx, report, re.M):
+            problems.append("the broken variant's report lacks /%s/" % rx)
+    if problems:
+        raise TestFailure("\n".join(problems))
+
+
+def test_grading_lab05_the_stand_in_lab04_solution_cannot_be_included_and_a_handout_says_why():
+    """grading: lab05's build sets every monitor.cfg key and has the kit's lab04 solution stand
+    in: an ept.c that includes it is refused, and a kit without solutions/ (a handout) says why
+    it cannot grade"""
+    lab = gradelib.load_lab("05", TOP)
+    if lab.stand_ins != ["solutions/lab04-vm86-guest"]:
+        raise TestFailure("lab05's stand-ins: %r" % lab.stand_ins)
+    # Every monitor.cfg key is set by the build, so a student's monitor.cfg changes nothing.
+    sys.path.insert(0, os.path.join(TOP, "tools", "monitorcfg"))
+    import monitorcfg
+    loose = [k for k in monitorcfg.KEYS if not any(a.startswith(k.upper() + "=") for a in lab.build)]
+    if loose or "VM86=kit" not in lab.build or "VMXBASE=kit" not in lab.build:
+        raise TestFailure("lab05's build %r leaves monitor.cfg keys to the student: %s" % (lab.build, loose))
+    refused = ['#include "vm86_io.c"\n', '#include "../solutions/lab04-vm86-guest/vm86demo.c"\n',
+               'asm(".incbin \\"solutions/lab04-vm86-guest/vm86_guest.c\\"");\n',
+               'asm(".incbin \\"build/lab05/grade/main/mon/solutions/lab04-vm86-guest/vm86_io.o\\"");\n',
+               'asm(".incbin \\"../build/lab05/grade/main/monitor.elf\\"");\n']
+    for t in refused:
+        if not gradelib.stand_in_problem(t, lab, TOP):
+            raise TestFailure("an ept.c with %r was taken" % t)
+    for t in ('#include "ept.h"\n', '#include "lab04.h"\n'):    # lab04.h: no TODO, alike in both
+        if gradelib.stand_in_problem(t, lab, TOP):
+            raise TestFailure("%r refused: %s" % (t, gradelib.stand_in_problem(t, lab, TOP)))
+    # The submission step: refused, so the starter's ept.c would be graded.
+    d = scratch("lab05-includes")
+    with open(os.path.join(d, "ept.c"), "w") as f:
+        f.write('#include "vm86_io.c"\n' + open(LAB05_SOLUTION).read())
+    files = gradelib.take_files(lab, d, scratch("lab05-includes-labdir"), TOP)
+    if "includes vm86_io.c, the kit's solution that stands in" not in files["refused"].get("ept.c", ""):
+        raise TestFailure("an ept.c that includes vm86_io.c was taken: %r" % files)
+    # A kit without solutions/ cannot grade lab05, even its solution, and says why.
+    kit = os.path.join(SCRATCH, "lab05-handout-kit")
+    gradelib.copy_kit(kit, TOP)                 # the handout's files
+    base = os.path.join(SCRATCH, "lab05-handout")
+    r = gradelib.grade("05", os.path.dirname(LAB05_SOLUTION), os.path.join(base, "work"),
+                       os.path.join(base, "results"), kit, say=None)
+    shutil.rmtree(kit, ignore_errors=True)
+    why = r["build"].get("error", "")
+    if r["score"] != 0 or not re.search(r"graded with the kit's solutions/lab04-vm86-guest standing in "
+                                        r"for lab04, and this kit has none \(a handout", why):
+        raise TestFailure("a handout kit: %d/%d, build error %r" % (r["score"], r["total"], why))
 
 
 # --- Gradescope -------------------------------------------------------------------
