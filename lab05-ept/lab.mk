@@ -51,6 +51,7 @@ LAB05_OUT := $(BUILD)/$(if $(LAB05_SOL),solutions/)lab05/$(LAB05_VARIANT)
 $(eval $(call baremetal_payload,longmode,common/guests,longmode.c,$(BUILD)/guests))
 $(eval $(call baremetal_payload,vmxprobe,common/guests,vmxprobe.c,$(BUILD)/guests))
 $(eval $(call baremetal_payload,memtest,common/guests,memtest.c,$(BUILD)/guests))
+$(eval $(call baremetal_payload,vmcallbench,common/guests,vmcallbench.c,$(BUILD)/guests))
 lab05_image_bin = $(if $(filter msrdump,$(1)),$(BUILD)/msrdump/msrdump.bin,$(BUILD)/guests/$(1).bin)
 
 # --- The monitor ----------------------------------------------------------------
@@ -62,7 +63,7 @@ LAB05_MON_C := $(addprefix common/monitor/,mon_core.c mon_console.c mon_mm.c hv_
 	$(if $(filter lab03,$(LAB05_VMXBASE)),$(addprefix $(LAB05_LAB03)/,vmxstep1.c vmxstep3.c vmxdemo.c)) \
 	$(addprefix $(LAB05_LAB04)/,vm86_guest.c vm86_io.c vm86demo.c params.c) \
 	$(if $(filter ept,$(LAB05_GPHYS)),$(LAB05_SRC)/ept.c)
-LAB05_MON_ASM := common/monitor/mon_entry.asm common/rt/isr.asm common/vmm/vmm_entry.asm \
+LAB05_MON_ASM := common/monitor/mon_entry.asm common/monitor/hv_vt_entry.asm common/rt/isr.asm common/vmm/vmm_entry.asm \
 	$(LAB05_LAB04)/guest.asm
 LAB05_MON_OBJS := $(patsubst %,$(LAB05_OUT)/mon/%.o,$(basename $(LAB05_MON_C) $(LAB05_MON_ASM)))
 LAB05_MON_CFLAGS := -I$(LAB05_OUT) -Icommon/monitor -Icommon -I$(LAB05_SRC) -I$(LAB05_LAB03) \

@@ -7,6 +7,12 @@
 #define GUESTS_HYPERCALL_H
 
 #define MON_HC_GIVE_BACK 0x1AB05001u    /* RBX = a guest-physical page the guest no longer needs */
+/* Does nothing but time itself, for make bench (tests/bench_lab05.py): RBX =
+ * the guest's TSC just before VMCALL; back come RCX = the TSC when the
+ * monitor's exit handler started, RDX = the TSC just before the monitor
+ * re-entered the guest. In Bochs the TSC is the tick count, one per
+ * instruction of this CPU. */
+#define MON_HC_BENCH 0x1AB05002u
 
 static inline unsigned long mon_hypercall(unsigned long nr, unsigned long arg)
 {

@@ -70,6 +70,15 @@ static inline uint64_t rdmsr(uint32_t msr)
 	return ((uint64_t)hi << 32) | lo;
 }
 
+/* RDTSC: the time-stamp counter (in Bochs one tick per emulated
+ * instruction; PLATFORM.md). */
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
 static inline void wrmsr(uint32_t msr, uint64_t value)
 {
 	__asm__ volatile("wrmsr"

@@ -181,9 +181,23 @@ int guest_build(struct mon_guest *g)
 
 void guest_ended(struct mon_guest *g)
 {
+	char line[400];
+	size_t n = 0;
+
 	gphys_guest_end();
 	if (g->kind == GUEST_VM86)
 		vm86_io_flush();
+#if MON_STATS
+	for (unsigned r = 0; r < VMM_EXIT_REASON_LIMIT && n < sizeof(line); r++) {
+		unsigned long k = stat_exits_by_reason[r] - g->exits_at_start[r];
+		if (k)
+			n += snprintf(line + n, sizeof(line) - n, "%s %s %lu", n ? "," : "", vmm_exit_name(r), k);
+	}
+	if (n)
+		printf("monitor: guest %s exits by reason:%s\n", g->name, line);
+#else
+	(void)line, (void)n;
+#endif
 	printf("monitor: guest %s %s after %lu exits (%lu demand-paging faults, %lu copy-on-write faults)%s%s\n",
 	       g->name, g->state == GUEST_STOPPED ? "stopped" : "ended", g->exits, g->demand_faults,
 	       g->cow_faults, g->state == GUEST_STOPPED ? ": " : "",

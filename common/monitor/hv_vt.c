@@ -30,6 +30,7 @@
 
 struct mon_guest *mon_guest;
 MON_VMMADDR(mon_guest);
+static uint64_t exit_tsc;               /* when the last handle_exit started */
 
 /* lab03's vmxstep2.c: the HOST_* variables from the live registers (here:
  * the monitor's own GDT, IDT, TSS and page tables). */
@@ -46,7 +47,6 @@ enum {
 	MAX_EXITS = 2000000,            /* a guest that never stops is stopped */
 };
 
-STAT_DECLARE_ARRAY(exits_by_reason, VMM_EXIT_REASON_LIMIT);
 STAT_DECLARE(guest_runs);
 STAT_DECLARE(injected_events);
 STAT_DECLARE(vmcalls);
@@ -254,12 +254,17 @@ static void exit_exception(const struct vmm_exit *e)
 		       (unsigned long long)e->guest_rip, e->interruption_info);
 }
 
-static void exit_vmcall(const struct vmm_exit *e)
+/* Inlined into the hot path of mon_exit_handler. */
+static inline __attribute__((always_inline)) void exit_vmcall(const struct vmm_exit *e)
 {
 	struct vmm_gprs *g = &mon_guest->gprs;
 
 	STAT_INC(vmcalls);
-	if (g->rax == MON_HC_GIVE_BACK) {
+	if (g->rax == MON_HC_BENCH) {
+		g->rax = 0;
+		g->rcx = exit_tsc;
+		mon_guest->bench_pending = 1;   /* RDX: set just before the entry */
+	} else if (g->rax == MON_HC_GIVE_BACK) {
 		int r = gphys_give_back(g->rbx);
 		printf("monitor: hypercall: the guest gives back page 0x%llx: %s\n",
 		       (unsigned long long)g->rbx, r == 0 ? "unmapped" : "nothing mapped there");
@@ -272,8 +277,6 @@ static void exit_vmcall(const struct vmm_exit *e)
 
 static void handle_exit(const struct vmm_exit *e)
 {
-	STAT_INC_AT(exits_by_reason, e->basic < VMM_EXIT_REASON_LIMIT ? e->basic : 0);
-	mon_guest->exits++;
 	switch (e->basic) {
 	case VMX_EXIT_REASON_EXCEPTION_OR_NMI:  exit_exception(e); break;
 	case VMX_EXIT_REASON_CPUID:             exit_cpuid(e); break;
@@ -368,11 +371,91 @@ static int guest_controls(struct mon_guest *g)
 	return 0;
 }
 
-static void run_guest(struct mon_guest *g)
+/* MON_HC_BENCH's marks (hypercall.h), in functions of their own so that
+ * make bench's instruction trace tells them from the monitor's work. */
+static __attribute__((noinline)) void bench_mark_exit(void)
+{
+	exit_tsc = rdtsc();
+}
+
+static __attribute__((noinline)) void bench_mark_entry(struct mon_guest *g, struct vmm_gprs *gprs)
+{
+	g->bench_pending = 0;
+	gprs->rdx = rdtsc();
+}
+
+/* hv_vt_entry.asm */
+int mon_vmentry(struct vmm_gprs *gprs, int launched);
+int mon_exit_handler(struct vmm_gprs *gprs);
+
+/* Every exit but the hot path's: the whole exit information, the first
+ * exit's "VMLAUNCH: ok" (or the entry failure), the handler. 0: the guest
+ * is done. */
+static __attribute__((noinline)) int exit_other(struct mon_guest *g)
 {
 	struct vmm_exit e;
 
+	vmm_exit_read(&e);
+	if (!g->launched) {
+		if (e.entry_failure) {
+			/* The checks of SDM 26.3/26.4 failed: the guest never ran. */
+			printf("VMLAUNCH: entry failed\n");
+			vmm_exit_print(&e);
+			mon_guest_stop("VM entry failed (the lines above say why)");
+			return 0;
+		}
+		printf("VMLAUNCH: ok\n");
+		g->launched = 1;
+	}
+	STAT_INC_AT(exits_by_reason, e.basic < VMM_EXIT_REASON_LIMIT ? e.basic : 0);
+	g->exits++;
+	handle_exit(&e);
+	return 1;
+}
+
+/* Every VM exit of the current guest, from hv_vt_entry.asm (mon_vmexit),
+ * with the guest's registers saved in *gprs (mon_guest->gprs). Returns 1 to
+ * resume the guest, 0 when it is done. The exit information is read as
+ * needed: a VMCALL, the hot path (make bench measures it), needs only the
+ * instruction's address and length. */
+int mon_exit_handler(struct vmm_gprs *gprs)
+{
+	struct mon_guest *g = mon_guest;
+	vmx_u32 reason = 0;
+
+	vmcs_read32(VMCS_VM_EXIT_REASON, &reason);
+	if (__builtin_expect(reason == VMX_EXIT_REASON_VMCALL && g->launched, 1)) {
+		struct vmm_exit e;               /* only what exit_vmcall reads */
+
+		e.basic = VMX_EXIT_REASON_VMCALL;
+		if (gprs->rax == MON_HC_BENCH)
+			bench_mark_exit();
+		vmcs_read_natural(VMCS_GUEST_RIP, &e.guest_rip);
+		vmcs_read32(VMCS_VM_EXIT_INSTRUCTION_LENGTH, &e.instruction_length);
+		STAT_INC_AT(exits_by_reason, VMX_EXIT_REASON_VMCALL);
+		g->exits++;
+		exit_vmcall(&e);
+	} else if (!exit_other(g)) {
+		return 0;
+	}
+	if (g->state != GUEST_RUNNING)
+		return 0;
+	if (g->exits >= MAX_EXITS) {
+		mon_guest_stop("%d VM exits and not done", MAX_EXITS);
+		return 0;
+	}
+	gphys_before_entry();
+	if (g->bench_pending)
+		bench_mark_entry(g, gprs);
+	return 1;
+}
+
+static void run_guest(struct mon_guest *g)
+{
 	mon_guest = g;
+#if MON_STATS
+	memcpy(g->exits_at_start, stat_exits_by_reason, sizeof(g->exits_at_start));
+#endif
 	mon_console_prefix(g->name);
 	STAT_INC(guest_runs);
 	memset(&vmcs_vars, 0, sizeof(vmcs_vars));
@@ -400,17 +483,15 @@ static void run_guest(struct mon_guest *g)
 		mon_guest_stop("the VM-entry checker refuses its VMCS (rules above, with their SDM sections)");
 		goto out;
 	}
-	while (g->state == GUEST_RUNNING) {
-		if (g->exits >= MAX_EXITS) {
-			mon_guest_stop("%d VM exits and not done", MAX_EXITS);
-			break;
-		}
-		gphys_before_entry();
-		if (!vmm_run_to_exit(&g->gprs, &g->launched, &e)) {
-			mon_guest_stop("VM entry failed (the lines above say why)");
-			break;
-		}
-		handle_exit(&e);
+	/* The guest runs until the exit handler (mon_exit_handler, called by
+	 * hv_vt_entry.asm at each VM exit) says it is done; mon_vmentry
+	 * returns then, or at once when VMLAUNCH/VMRESUME fails. */
+	gphys_before_entry();
+	int status = mon_vmentry(&g->gprs, g->launched);
+	if (status != 0) {
+		vmm_explain_status(g->launched ? "VMRESUME" : "VMLAUNCH",
+				   status == 1 ? VMX_FAIL_INVALID : VMX_FAIL_VALID);
+		mon_guest_stop("VM entry failed (the lines above say why)");
 	}
 out:
 	guest_ended(g);

@@ -120,9 +120,19 @@ struct mon_guest {
 	uint32_t exit_code;             /* the value written to the QEMU exit port */
 	/* vm86 (lab04) */
 	uint16_t vm86_final_hlt;
-	/* counts, for the summary line */
+	/* counts, for the summary lines */
 	unsigned long exits, demand_faults, cow_faults;
+#if MON_STATS
+	/* stat_exits_by_reason when the guest started: the guest's own exits
+	 * by reason are the difference at its end (no per-guest counting on
+	 * the exit path) */
+	unsigned long exits_at_start[VMM_EXIT_REASON_LIMIT];
+#endif
+	/* MON_HC_BENCH (hypercall.h): where the last round trip's time went */
+	int bench_pending;
 };
+
+STAT_DECLARE_ARRAY(exits_by_reason, VMM_EXIT_REASON_LIMIT);   /* stats.c */
 
 /* The current guest of this vCPU. */
 extern struct mon_guest *mon_guest;

@@ -138,11 +138,6 @@ void vmm_exit_counts_print(const struct vmm_exit_counts *c)
 	printf("exits: %lu\n", c->total);
 }
 
-void vmm_skip_instruction(const struct vmm_exit *e)
-{
-	vmcs_write_natural(VMCS_GUEST_RIP, e->guest_rip + e->instruction_length);
-}
-
 vmx_u32 vmm_instruction_error(void)
 {
 	return vmx_instruction_error();

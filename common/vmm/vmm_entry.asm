@@ -41,21 +41,7 @@ default rel
 ; build/gen/vmx_fields.inc (`%define VMCS_<FIELD> encoding`, the C names).
 %include "vmx_fields.inc"
 
-GPR_RAX         equ 0 * 8
-GPR_RCX         equ 1 * 8
-GPR_RDX         equ 2 * 8
-GPR_RBX         equ 3 * 8
-GPR_RBP         equ 5 * 8
-GPR_RSI         equ 6 * 8
-GPR_RDI         equ 7 * 8
-GPR_R8          equ 8 * 8
-GPR_R9          equ 9 * 8
-GPR_R10         equ 10 * 8
-GPR_R11         equ 11 * 8
-GPR_R12         equ 12 * 8
-GPR_R13         equ 13 * 8
-GPR_R14         equ 14 * 8
-GPR_R15         equ 15 * 8
+%include "vmm_gprs.inc"              ; GPR_RAX ... GPR_R15: struct vmm_gprs offsets
 
 ; Return values of vmm_enter (vmm.h: VMM_ENTER_*).
 ENTER_EXITED        equ 0               ; the guest ran and a VM exit came back

@@ -25,11 +25,12 @@ KEYS = {
     "vmxbase": (("lab03", "kit"), "lab03", "VMXON, control words, machine[] loop: your lab03, or the kit's answers"),
     "vm86":    (("lab04", "kit"), "lab04", "lab04's guest building, CR masks and I/O exits: your lab04, or the kit's solution of it"),
     "test":    (("none", "guard0", "guard1"), "none", "guardN: overflow vCPU N's monitor stack on purpose"),
-    "vcpu0":   (None, "vm86 longmode memtest", "the guests of vCPU 0, in order"),
-    "vcpu1":   (None, "msrdump vmxprobe memtest", "the guests of vCPU 1, in order"),
+    "vcpu0":   (None, "vm86 longmode memtest", "the guests of vCPU 0, in order (none: no guest)"),
+    "vcpu1":   (None, "msrdump vmxprobe memtest", "the guests of vCPU 1, in order (none: no guest)"),
 }
 # guest name -> kind (VM86: lab04's guest; BOOT: a boot-path payload image)
-GUESTS = {"vm86": "VM86", "longmode": "BOOT", "msrdump": "BOOT", "vmxprobe": "BOOT", "memtest": "BOOT"}
+GUESTS = {"vm86": "VM86", "longmode": "BOOT", "msrdump": "BOOT", "vmxprobe": "BOOT", "memtest": "BOOT",
+          "vmcallbench": "BOOT"}
 OVERRIDE_NAMES = {k.upper(): k for k in KEYS}
 
 
@@ -64,6 +65,8 @@ def parse(path, overrides):
                               % (k, cfg[k], k, " | ".join(allowed), meaning))
     for v in ("vcpu0", "vcpu1"):
         names = cfg[v].split()
+        if names == ["none"]:           # a vCPU with no guest (make bench: VCPU1=none)
+            names = []
         for g in names:
             if g not in GUESTS:
                 raise ConfigError("%s: %r is not a guest; the guests are: %s" % (v, g, ", ".join(GUESTS)))

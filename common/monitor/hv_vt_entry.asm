@@ -1,0 +1,125 @@
+; hv_vt_entry.asm - the lab05 monitor's world switch to a guest and back,
+; built for the round trip: a VM exit is handled and the guest resumed
+; without returning through the call that entered it.
+;
+; Runs in: the monitor (64-bit ring 0, VMX root operation), on the vCPU's
+; monitor stack. SDM vol. 3C: chapter 26 (VM entries), 27 (VM exits).
+;
+; lab03 and lab04 use common/vmm/vmm_entry.asm: every VM exit returns from
+; vmm_enter to C, which reads the exit information and calls vmm_enter
+; again (one VMWRITE of HOST_RSP, seven pushes and pops, two calls per
+; exit). A monitor takes thousands of exits per guest, so here the exit
+; stub calls the handler and resumes the guest itself:
+;
+;   mon_vmentry(gprs, launched)   once per guest run: saves the host's
+;        callee-saved registers, VMWRITEs HOST_RSP (this stack position) and
+;        HOST_RIP (mon_vmexit), loads the guest's registers, VMLAUNCH or
+;        VMRESUME. Returns 0 when the handler says the guest is done, or
+;        1 (VMfailInvalid) / 2 (VMfailValid) when an entry instruction fails.
+;   mon_vmexit                    HOST_RIP: stores the guest's registers in
+;        the struct vmm_gprs, calls mon_exit_handler(gprs) (hv_vt.c); if it
+;        returns non-zero, loads the registers back and VMRESUMEs.
+;
+; The host stack while a guest runs (HOST_RSP points at the lowest slot,
+; 16-byte aligned, so the handler is called with the ABI's alignment):
+;   +48 rbp  +40 rbx  +32 r12  +24 r13  +16 r14  +8 r15  +0 struct vmm_gprs *
+
+bits 64
+default rel
+
+%include "vmx_fields.inc"
+%include "vmm_gprs.inc"
+
+extern mon_exit_handler
+
+section .text
+
+; Load the guest's registers from [rdi] (rdi last: it is the pointer).
+%macro load_guest_gprs 0
+        mov     rax, [rdi + GPR_RAX]
+        mov     rcx, [rdi + GPR_RCX]
+        mov     rdx, [rdi + GPR_RDX]
+        mov     rbx, [rdi + GPR_RBX]
+        mov     rbp, [rdi + GPR_RBP]
+        mov     rsi, [rdi + GPR_RSI]
+        mov     r8,  [rdi + GPR_R8]
+        mov     r9,  [rdi + GPR_R9]
+        mov     r10, [rdi + GPR_R10]
+        mov     r11, [rdi + GPR_R11]
+        mov     r12, [rdi + GPR_R12]
+        mov     r13, [rdi + GPR_R13]
+        mov     r14, [rdi + GPR_R14]
+        mov     r15, [rdi + GPR_R15]
+        mov     rdi, [rdi + GPR_RDI]
+%endmacro
+
+; int mon_vmentry(struct vmm_gprs *gprs, int launched)
+global mon_vmentry
+mon_vmentry:
+        push    rbp
+        push    rbx
+        push    r12
+        push    r13
+        push    r14
+        push    r15
+        push    rdi                     ; [HOST_RSP]: the struct vmm_gprs
+        mov     eax, VMCS_HOST_RSP
+        vmwrite rax, rsp
+        jbe     .failed
+        mov     eax, VMCS_HOST_RIP
+        lea     rdx, [mon_vmexit]
+        vmwrite rax, rdx
+        jbe     .failed
+        test    esi, esi                ; launched? (the MOVs keep the flags)
+        load_guest_gprs
+        jnz     .resume
+        vmlaunch                        ; success continues at mon_vmexit
+        jmp     .failed
+.resume:
+        vmresume
+.failed:                                ; CF = 1 VMfailInvalid, ZF = 1 VMfailValid
+        mov     eax, 1
+        jc      .leave
+        mov     eax, 2
+.leave:
+        add     rsp, 8
+        pop     r15
+        pop     r14
+        pop     r13
+        pop     r12
+        pop     rbx
+        pop     rbp
+        ret
+
+; HOST_RIP. RSP = HOST_RSP; every general register but RSP is the guest's.
+global mon_vmexit
+mon_vmexit:
+        push    rdi
+        mov     rdi, [rsp + 8]
+        mov     [rdi + GPR_RAX], rax
+        mov     [rdi + GPR_RCX], rcx
+        mov     [rdi + GPR_RDX], rdx
+        mov     [rdi + GPR_RBX], rbx
+        mov     [rdi + GPR_RBP], rbp
+        mov     [rdi + GPR_RSI], rsi
+        mov     [rdi + GPR_R8],  r8
+        mov     [rdi + GPR_R9],  r9
+        mov     [rdi + GPR_R10], r10
+        mov     [rdi + GPR_R11], r11
+        mov     [rdi + GPR_R12], r12
+        mov     [rdi + GPR_R13], r13
+        mov     [rdi + GPR_R14], r14
+        mov     [rdi + GPR_R15], r15
+        pop     qword [rdi + GPR_RDI]
+        call    mon_exit_handler        ; RDI = the struct vmm_gprs; RSP 16-byte aligned
+        test    eax, eax
+        jz      .done
+        mov     rdi, [rsp]
+        load_guest_gprs
+        vmresume
+        jmp     mon_vmentry.failed      ; VMRESUME failed: report it as mon_vmentry's result
+.done:
+        xor     eax, eax
+        jmp     mon_vmentry.leave
+
+section .note.GNU-stack noalloc noexec nowrite progbits
