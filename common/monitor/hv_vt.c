@@ -264,6 +264,8 @@ static inline __attribute__((always_inline)) void exit_vmcall(const struct vmm_e
 		g->rax = 0;
 		g->rcx = exit_tsc;
 		mon_guest->bench_pending = 1;   /* RDX: set just before the entry */
+	} else if (g->rax == MON_HC_NOP) {
+		g->rax = 0;
 	} else if (g->rax == MON_HC_GIVE_BACK) {
 		int r = gphys_give_back(g->rbx);
 		printf("monitor: hypercall: the guest gives back page 0x%llx: %s\n",
