@@ -65,6 +65,8 @@ def timed_run(image, name):
                 seen["last_line"], seen["last"] = guest_lines[-1], time.monotonic()
             time.sleep(0.01)
 
+    if os.path.exists(path):
+        os.unlink(path)                 # the last bench's transcript
     t = threading.Thread(target=watch, daemon=True)
     t0 = time.monotonic()
     t.start()

@@ -68,6 +68,11 @@ DEFAULT_TICKS = 1_500_000_000   # about 25 s of wall time: Bochs runs ~60 M inst
 # with the DMA boot sector, median of 3: msrdump 0.36 s at 10 M vs 0.81 s at
 # 60 M; lab03 0.46 s vs 1.14 s.
 DEFAULT_IPS = 10_000_000
+# With two CPUs (lab05) Bochs 2.7 skips no HLT wait: a halted CPU still takes
+# its turn, so the BIOS's waits cost wall time in proportion to their ticks.
+# A lower ips shortens them: lab05's default run, measured once each:
+# 2.50 s at 10 M, 1.16 s at 4 M, 0.77 s at 2 M, 0.60 s at 1 M.
+SMP_IPS = 2_000_000
 SERIAL_CAP = 1 << 20            # bytes of COM1 output kept before a run is stopped
 # The port of QEMU's isa-debug-exit device, where the guest writes to end the
 # run: the platform list common/platform/emu_exit.def (C and NASM use it too).
@@ -469,7 +474,7 @@ def _launch(run, cmd, timeout, echo, cap, sandbox=None, isolate=True):
 
 def run_bochs(image, cpu=DEFAULT_CPU, name=None, timeout=30, ticks=DEFAULT_TICKS,
               boot="floppy", megs=256, rc_extra=(), bochsrc_extra=(), echo=False,
-              results=None, serial_cap=SERIAL_CAP, ips=DEFAULT_IPS, closing=CLOSING_LINE,
+              results=None, serial_cap=SERIAL_CAP, ips=None, closing=CLOSING_LINE,
               emulator=None, sandbox=None, cpus=1):
     """Boot `image` in Bochs headless and return a Run; raise EmulatorCrashed
     when Bochs dies (Run.classify says when).
@@ -480,7 +485,8 @@ def run_bochs(image, cpu=DEFAULT_CPU, name=None, timeout=30, ticks=DEFAULT_TICKS
     ticks     emulated-instruction watchdog (None: no watchdog)
     rc_extra  debugger commands run before `c` (e.g. ["vmexitbp"])
     echo      copy COM1 to our stdout as it arrives (for `make run`)
-    ips       emulated instructions per emulated second (see DEFAULT_IPS)
+    ips       emulated instructions per emulated second (default: DEFAULT_IPS,
+              SMP_IPS with cpus > 1)
     serial_cap  bytes of COM1 output after which the run is stopped (Bochs
               paces the UART at 115200 baud in emulated time: ~11 KB/s of
               emulated time, so 1 MiB takes ~90 s of wall time)
@@ -501,6 +507,8 @@ def run_bochs(image, cpu=DEFAULT_CPU, name=None, timeout=30, ticks=DEFAULT_TICKS
         else:
             os.symlink(os.path.abspath(image), os.path.join(d, disk))
         with open(os.path.join(d, "bochsrc"), "w") as f:
+            if ips is None:
+                ips = DEFAULT_IPS if cpus == 1 else SMP_IPS
             f.write(bochsrc_text(cpu, boot, disk, megs, bochsrc_extra, ips=ips, cpus=cpus))
         rc = list(rc_extra)
         if ticks:
@@ -579,7 +587,8 @@ def bochs_interactive(image, cpu=DEFAULT_CPU, boot="floppy", megs=256, rc_extra=
         else:
             os.symlink(os.path.abspath(image), os.path.join(d, disk))
         with open(os.path.join(d, "bochsrc"), "w") as f:
-            f.write(bochsrc_text(cpu, boot, disk, megs, (), interactive=True, cpus=cpus))
+            f.write(bochsrc_text(cpu, boot, disk, megs, (), interactive=True, cpus=cpus,
+                                 ips=DEFAULT_IPS if cpus == 1 else SMP_IPS))
         rc = list(rc_extra)
         if elf:
             count = symbol_file(elf, os.path.join(d, "symbols.txt"))
