@@ -27,7 +27,7 @@ LAB05_ARGS := $(foreach v,$(LAB05_VARS),$(if $(filter command line environment,$
 LAB05_CFG_ARGS := --cfg $(LAB05_CFG) $(LAB05_ARGS)
 lab05_get = $(shell MONITORCFG_KEY=$(1) $(LAB05_CFG_PY) get $(LAB05_CFG_ARGS) 2>/dev/null)
 
-LAB05_GOALS := lab05 run-lab05 bochs-dbg-lab05
+LAB05_GOALS := lab05 run-lab05 bochs-dbg-lab05 stats-lab05
 ifneq ($(filter $(LAB05_GOALS),$(MAKECMDGOALS)),)
 LAB05_CHECK := $(shell $(LAB05_CFG_PY) check $(LAB05_CFG_ARGS) 2>&1)
 ifneq ($(LAB05_CHECK),)
@@ -124,16 +124,25 @@ LAB05_IMAGE := $(LAB05_OUT)/lab05.img
 
 $(call help-line,run-lab05    lab05 in Bochs (2 CPUs): the EPT/VPID monitor; GPHYS= STATS= VMXBASE= TEST= VCPU0= VCPU1=)
 $(call help-line,bochs-dbg-lab05  lab05 in Bochs with the debugger stopping at each VM exit (vmexitbp))
+$(call help-line,stats-lab05  run lab05, then vmxstat: the counters per vCPU, CSV, JSON and a PNG of exits by reason)
 
-.PHONY: lab05 run-lab05 bochs-dbg-lab05
+.PHONY: lab05 run-lab05 bochs-dbg-lab05 stats-lab05
 lab05: $(LAB05_IMAGE)
 	@echo "$<"
 
 run-lab05: $(LAB05_IMAGE)
-	@$(PYTHON) tests/lib/emu.py bochs "$<" --cpu $(BOCHS_CPU) --cpus 2 --name run-lab05
+	@$(PYTHON) tests/lib/emu.py bochs "$<" --cpu $(BOCHS_CPU) --cpus 2 --com2 --name run-lab05
+
+# The counters: the run writes them on COM2 (results/stats-lab05/com2.bin);
+# tools/vmxstat/vmxstat.py names them from this build's monitor.elf.
+LAB05_STATS_DIR := results/stats-lab05
+stats-lab05: $(LAB05_IMAGE)
+	@$(PYTHON) tests/lib/emu.py bochs "$<" --cpu $(BOCHS_CPU) --cpus 2 --com2 --name stats-lab05
+	@$(PYTHON) tools/vmxstat/vmxstat.py $(LAB05_OUT)/monitor.elf $(LAB05_STATS_DIR)/com2.bin \
+		--csv $(LAB05_STATS_DIR)/stats.csv --json $(LAB05_STATS_DIR)/stats.json --png $(LAB05_STATS_DIR)/exits.png
 
 bochs-dbg-lab05: $(LAB05_IMAGE)
-	@$(PYTHON) tests/lib/emu.py bochs-dbg "$<" --cpu $(BOCHS_CPU) --cpus 2 --name bochs-dbg-lab05 \
+	@$(PYTHON) tests/lib/emu.py bochs-dbg "$<" --cpu $(BOCHS_CPU) --cpus 2 --com2 --name bochs-dbg-lab05 \
 		--rc vmexitbp --elf $(LAB05_OUT)/monitor.elf
 
 # The demo's lab05 images (tests/demo.py, step 4 of make run): monitor.cfg as

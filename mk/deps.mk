@@ -20,6 +20,10 @@ DEPS_PACKAGES := \
 	bc flex bison libelf-dev libssl-dev kmod xz-utils \
 	python3-pytest python3-pytest-xdist python3-pytest-timeout
 
+# lab05's post-mortem tools: vmxstat reads the monitor ELF with pyelftools
+# and draws with gnuplot (tools/vmxstat); gdb opens the monitor's cores.
+DEPS_PACKAGES += python3-pyelftools gnuplot-nox gdb
+
 # The lectures (make slides, slides/slides.mk): pandoc writes each deck's
 # HTML, Chromium prints its PDF and renders the tests' screenshots,
 # poppler-utils' pdfinfo counts the PDF's pages, and the DejaVu fonts are

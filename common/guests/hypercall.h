@@ -13,6 +13,9 @@
  * re-entered the guest. In Bochs the TSC is the tick count, one per
  * instruction of this CPU. */
 #define MON_HC_BENCH 0x1AB05002u
+/* Dump this vCPU's counters on COM2 now (tools/vmxstat); returns 0, or 1
+ * with stats = none. */
+#define MON_HC_STATS 0x1AB05004u
 /* Does nothing; returns 0 (make bench traces one: the monitor's bare cost). */
 #define MON_HC_NOP 0x1AB05003u
 

@@ -8,7 +8,8 @@
  *      shares read-only between every guest of this image;
  *   4. giving a page back (hypercall): the monitor unmaps it (and must
  *      INVEPT); touched again, it comes back as a fresh zero page;
- *   5. outside RAM: it reads above its 128 MiB; the monitor stops it.
+ *   5. it asks the monitor to dump its counters (COM2, tools/vmxstat);
+ *   6. outside RAM: it reads above its 128 MiB; the monitor stops it.
  * Its page tables are setup.asm's, in .bss at 1 MiB: never in the shared
  * image pages (with EPT accessed/dirty flags the CPU's page walks write).
  */
@@ -50,6 +51,8 @@ void lab_main(void)
 	printf("memtest: gave page 0x%x back (hypercall result %lu); it now reads 0x%x\n", GIVE_BACK_GPA,
 	       r, *g);
 
+	printf("memtest: asked for the monitor's counters (hypercall result %lu)\n",
+	       mon_hypercall(MON_HC_STATS, 0));
 	printf("memtest: reading 0x%x, outside my RAM\n", OUTSIDE);
 	printf("memtest: read 0x%x: the monitor did not stop me\n", *(volatile uint32_t *)(uintptr_t)OUTSIDE);
 }

@@ -50,7 +50,7 @@ enum {
 STAT_DECLARE(guest_runs);
 STAT_DECLARE(injected_events);
 STAT_DECLARE(vmcalls);
-STAT_DECLARE_ARRAY(io_by_port, 0x10000 / 0x100);
+STAT_DECLARE_ARRAY(io_by_port, STAT_IO_PORTS + 1);
 
 void mon_guest_stop(const char *fmt, ...)
 {
@@ -192,7 +192,7 @@ static void exit_io(const struct vmm_exit *e)
 	int in = VMX_BITS_GET(e->qualification, VMX_IO_QUAL_DIRECTION_IN) != 0;
 	struct vm86_io io;
 
-	STAT_INC_AT(io_by_port, port >> 8);
+	STAT_INC_AT(io_by_port, port < STAT_IO_PORTS ? port : STAT_IO_PORTS);
 	if (port == PORT_QEMU_EXIT && !in) {
 		mon_guest->exit_code = (uint32_t)(g->rax & 0xFF);
 		printf("monitor: the guest wrote 0x%x to the emulator-exit port: guest ended\n",
@@ -266,6 +266,10 @@ static inline __attribute__((always_inline)) void exit_vmcall(const struct vmm_e
 		mon_guest->bench_pending = 1;   /* RDX: set just before the entry */
 	} else if (g->rax == MON_HC_NOP) {
 		g->rax = 0;
+	} else if (g->rax == MON_HC_STATS) {
+		g->rax = mon_statdump(MON_STATDUMP_VMCALL) == 0 ? 0 : 1;
+		printf("monitor: hypercall: the guest asks for the counters: %s\n",
+		       g->rax ? "none (stats = none)" : "dumped on COM2");
 	} else if (g->rax == MON_HC_GIVE_BACK) {
 		int r = gphys_give_back(g->rbx);
 		printf("monitor: hypercall: the guest gives back page 0x%llx: %s\n",

@@ -101,6 +101,22 @@ struct mon_boot {
 	uint8_t host_gdtr[10], host_idtr[10];
 	uint16_t host_tr;
 	uint8_t pad[10];
+	uint64_t com2_lock;             /* the host's lock of COM2 (the binary port) */
+};
+
+/* A stats dump on COM2 (the second serial port, a file under results/ in
+ * Bochs): this header, then `size` raw bytes of one vCPU's .statvars.
+ * tools/vmxstat/vmxstat.py reads them with the monitor ELF of the same
+ * build id. */
+#define MON_STATDUMP_MAGIC "VMXSTAT1"
+enum { MON_STATDUMP_END_OF_RUN = 0, MON_STATDUMP_VMCALL = 1 };
+struct mon_statdump_header {
+	char magic[8];                  /* MON_STATDUMP_MAGIC, no NUL */
+	uint32_t vcpu;
+	uint32_t reason;                /* MON_STATDUMP_* */
+	uint8_t build_id[20];           /* the monitor's GNU build id (SHA-1) */
+	uint32_t size;                  /* bytes of .statvars that follow */
+	uint64_t statvars_va;           /* the monitor address they were at */
 };
 
 #define MON_WINDOW_PTS 16               /* 16 x 2 MiB = 32 MiB of window */

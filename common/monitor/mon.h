@@ -133,6 +133,8 @@ struct mon_guest {
 };
 
 STAT_DECLARE_ARRAY(exits_by_reason, VMM_EXIT_REASON_LIMIT);   /* stats.c */
+/* This vCPU's counters on COM2 now (stats.c); -1 with stats = none. */
+int mon_statdump(unsigned reason);
 
 /* The current guest of this vCPU. */
 extern struct mon_guest *mon_guest;

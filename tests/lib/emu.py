@@ -73,6 +73,8 @@ DEFAULT_IPS = 10_000_000
 # A lower ips shortens them: lab05's default run, measured once each:
 # 2.50 s at 10 M, 1.16 s at 4 M, 0.77 s at 2 M, 0.60 s at 1 M.
 SMP_IPS = 2_000_000
+# COM2 to a file (lab05's stats dumps and cores: binary, kept apart from COM1).
+COM2_LINE = "com2: enabled=1, mode=file, dev=com2.bin"
 SERIAL_CAP = 1 << 20            # bytes of COM1 output kept before a run is stopped
 # The port of QEMU's isa-debug-exit device, where the guest writes to end the
 # run: the platform list common/platform/emu_exit.def (C and NASM use it too).
@@ -164,6 +166,7 @@ class Run:
         self.wall = 0.0
         self.command = []
         self.emulator = "the emulator"   # "Bochs" or "QEMU", for messages
+        self.com2 = None            # run_bochs(com2=True): the COM2 file
         self.crash = None           # why the emulator died early (see classify), or None
         self.notes = []             # things worth knowing that fail nothing
 
@@ -475,7 +478,7 @@ def _launch(run, cmd, timeout, echo, cap, sandbox=None, isolate=True):
 def run_bochs(image, cpu=DEFAULT_CPU, name=None, timeout=30, ticks=DEFAULT_TICKS,
               boot="floppy", megs=256, rc_extra=(), bochsrc_extra=(), echo=False,
               results=None, serial_cap=SERIAL_CAP, ips=None, closing=CLOSING_LINE,
-              emulator=None, sandbox=None, cpus=1):
+              emulator=None, sandbox=None, cpus=1, com2=False):
     """Boot `image` in Bochs headless and return a Run; raise EmulatorCrashed
     when Bochs dies (Run.classify says when).
 
@@ -493,6 +496,8 @@ def run_bochs(image, cpu=DEFAULT_CPU, name=None, timeout=30, ticks=DEFAULT_TICKS
     closing   the guest's last line: a signal after it is not a crash
     emulator  the Bochs executable (default: bochs_binary())
     sandbox   a tests/lib/sandbox.py Sandbox to run Bochs in (the graders)
+    com2      COM2 on as well, written to results/<name>/com2.bin (lab05's
+              binary dumps); Run.com2 is that file's path
     """
     bochs = _need_binary(emulator or bochs_binary(), "bochs")
     if not os.path.exists(image):
@@ -509,7 +514,9 @@ def run_bochs(image, cpu=DEFAULT_CPU, name=None, timeout=30, ticks=DEFAULT_TICKS
         with open(os.path.join(d, "bochsrc"), "w") as f:
             if ips is None:
                 ips = DEFAULT_IPS if cpus == 1 else SMP_IPS
-            f.write(bochsrc_text(cpu, boot, disk, megs, bochsrc_extra, ips=ips, cpus=cpus))
+            extra = list(bochsrc_extra) + ([COM2_LINE] if com2 else [])
+            f.write(bochsrc_text(cpu, boot, disk, megs, extra, ips=ips, cpus=cpus))
+        run.com2 = os.path.join(d, "com2.bin") if com2 else None
         rc = list(rc_extra)
         if ticks:
             rc.append("sba %d" % ticks)
@@ -567,7 +574,7 @@ def _foreground_child(tty):
 
 
 def bochs_interactive(image, cpu=DEFAULT_CPU, boot="floppy", megs=256, rc_extra=(),
-                      timeout=3600, name=None, elf=None, cpus=1):
+                      timeout=3600, name=None, elf=None, cpus=1, com2=False):
     """Bochs with its debugger on this terminal (make bochs-dbg-labNN).
 
     rc_extra commands run first (e.g. vmexitbp), then the prompt is yours:
@@ -587,8 +594,8 @@ def bochs_interactive(image, cpu=DEFAULT_CPU, boot="floppy", megs=256, rc_extra=
         else:
             os.symlink(os.path.abspath(image), os.path.join(d, disk))
         with open(os.path.join(d, "bochsrc"), "w") as f:
-            f.write(bochsrc_text(cpu, boot, disk, megs, (), interactive=True, cpus=cpus,
-                                 ips=DEFAULT_IPS if cpus == 1 else SMP_IPS))
+            f.write(bochsrc_text(cpu, boot, disk, megs, [COM2_LINE] if com2 else [], interactive=True,
+                                 cpus=cpus, ips=DEFAULT_IPS if cpus == 1 else SMP_IPS))
         rc = list(rc_extra)
         if elf:
             count = symbol_file(elf, os.path.join(d, "symbols.txt"))
@@ -691,14 +698,15 @@ def main(argv=None):
     ap.add_argument("--rc", action="append", default=[], help="debugger command (bochs-dbg)")
     ap.add_argument("--kvm", action="store_true")
     ap.add_argument("--elf", help="bochs-dbg: the payload's ELF, whose symbols the debugger loads")
+    ap.add_argument("--com2", action="store_true", help="COM2 to results/<name>/com2.bin (lab05)")
     a = ap.parse_args(argv)
     try:
         if a.mode == "bochs-dbg":
             return bochs_interactive(a.image, cpu=a.cpu, boot=a.boot, rc_extra=a.rc, name=a.name,
-                                     elf=a.elf, cpus=a.cpus)
+                                     elf=a.elf, cpus=a.cpus, com2=a.com2)
         if a.mode == "bochs":
             run = run_bochs(a.image, cpu=a.cpu, boot=a.boot, name=a.name, timeout=a.timeout,
-                            ticks=a.ticks, echo=True, cpus=a.cpus)
+                            ticks=a.ticks, echo=True, cpus=a.cpus, com2=a.com2)
         else:
             run = run_qemu(a.name or "qemu-" + os.path.basename(a.image), floppy=a.image,
                            timeout=a.timeout, kvm=a.kvm, echo=True)

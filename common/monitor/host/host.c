@@ -12,6 +12,7 @@
 #include "rt.h"
 #include "layout.h"
 #include "mon_config.h"
+#include "com2.h"
 #include <elf.h>
 
 uint64_t mon_switch_to(struct mon_boot *b);
@@ -76,6 +77,17 @@ static const char *section_name(const Elf64_Ehdr *eh, const Elf64_Shdr *sh)
 	return (const char *)monitor_elf + strtab->sh_offset + sh->sh_name;
 }
 
+static const Elf64_Shdr *find_section(const char *want)
+{
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)monitor_elf;
+	const Elf64_Shdr *sh = (const Elf64_Shdr *)(monitor_elf + eh->e_shoff);
+
+	for (unsigned i = 0; i < eh->e_shnum; i++)
+		if (!strcmp(section_name(eh, &sh[i]), want))
+			return &sh[i];
+	return NULL;
+}
+
 /* .data, .bss and .statvars: one copy per vCPU; the rest is shared. */
 static int per_vcpu(const char *name)
 {
@@ -83,6 +95,7 @@ static int per_vcpu(const char *name)
 }
 
 static uint64_t shared_va;      /* .shared: where the host reads the panic record */
+static rt_spinlock com2_lock;   /* COM2 (com2.h): the host side and both monitors write */
 
 static void load_monitor(unsigned vcpu, uint64_t *pml4, uint64_t *first_pml4)
 {
@@ -156,6 +169,7 @@ static struct mon_boot *prepare_vcpu(unsigned vcpu, uint64_t *first_pml4, uint64
 	b->mon_entry = eh->e_entry;
 	b->switch_back = (uint64_t)(uintptr_t)mon_switch_back;
 	b->console_lock = (uint64_t)(uintptr_t)&rt_console_lock;
+	b->com2_lock = (uint64_t)(uintptr_t)&com2_lock;
 	b->pool_base = MON_POOL_BASE + vcpu * MON_POOL_SIZE;
 	b->pool_size = MON_POOL_SIZE;
 	b->window_pd = (uint64_t)(uintptr_t)window_pd;
@@ -164,6 +178,42 @@ static struct mon_boot *prepare_vcpu(unsigned vcpu, uint64_t *first_pml4, uint64
 	b->guest_image_count = host_guest_image_count;
 	*pml4_out = pml4;
 	return b;
+}
+
+/* Each vCPU's .statvars, raw, on COM2 (struct mon_statdump_header first):
+ * tools/vmxstat names the counters from the monitor ELF of the same build
+ * id. */
+static void dump_stats(uint64_t *const pml4[MON_VCPUS])
+{
+	const Elf64_Shdr *sv = find_section(".statvars"), *note = find_section(".note.gnu.build-id");
+	const uint8_t *id = note ? com2_build_id(monitor_elf + note->sh_offset) : NULL;
+
+	if (!sv || sv->sh_size == 0) {
+		printf("host: stats = none: no counters to dump\n");
+		return;
+	}
+	if (!id) {
+		printf("host: the monitor has no GNU build id: no stats dump (vmxstat could not match it)\n");
+		return;
+	}
+	rt_spin_lock(&com2_lock);
+	for (unsigned v = 0; v < MON_VCPUS; v++) {
+		struct mon_statdump_header h = {
+			.vcpu = v, .reason = MON_STATDUMP_END_OF_RUN,
+			.size = (uint32_t)sv->sh_size, .statvars_va = sv->sh_addr,
+		};
+		memcpy(h.magic, MON_STATDUMP_MAGIC, sizeof(h.magic));
+		memcpy(h.build_id, id, sizeof(h.build_id));
+		com2_write(&h, sizeof(h));
+		for (uint64_t off = 0; off < sv->sh_size; off += MON_PAGE) {
+			uint64_t pte = high_pte(pml4[v], sv->sh_addr + off);
+			uint64_t n = sv->sh_size - off < MON_PAGE ? sv->sh_size - off : MON_PAGE;
+			com2_write((const void *)(uintptr_t)(pte & PTE_ADDR), n);
+		}
+		printf("host: vCPU %u's counters: %llu bytes of .statvars on COM2\n", v,
+		       (unsigned long long)(sizeof(h) + sv->sh_size));
+	}
+	rt_spin_unlock(&com2_lock);
 }
 
 static volatile int ap_finished;
@@ -187,6 +237,7 @@ void lab_main(void)
 	printf("host: lab05: a monitor of %llu bytes (ELF) for %d vCPUs at 0x%llx, %llu guest images\n",
 	       (unsigned long long)(monitor_elf_end - monitor_elf), MON_VCPUS,
 	       (unsigned long long)MON_BASE, (unsigned long long)host_guest_image_count);
+	com2_init();
 	for (unsigned v = 0; v < MON_VCPUS; v++)
 		b[v] = prepare_vcpu(v, v ? pml4[0] : NULL, &pml4[v]);
 	printf("host: page tables ready (%zu host pages used); starting the second CPU\n", page_alloc_used());
@@ -201,6 +252,7 @@ void lab_main(void)
 		__asm__ volatile("pause" ::: "memory");
 	for (unsigned v = 0; v < MON_VCPUS; v++)
 		printf("host: vCPU %u: %s\n", v, result_text[b[v]->result <= MON_RESULT_PANIC ? b[v]->result : 0]);
+	dump_stats(pml4);
 	/* The panic record in the monitor's shared area (one copy: read it
 	 * through vCPU 0's mapping). */
 	uint64_t pte = high_pte(pml4[0], shared_va);
