@@ -29,6 +29,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -102,6 +103,7 @@ def image(config):
 
 CONFIGS = {
     "default": (),
+    "nostats": ("STATS=none",),
     "none": ("GPHYS=none", "VCPU0=vm86", "VCPU1=vm86"),
     "guard1": ("TEST=guard1",),
 }
@@ -110,7 +112,7 @@ CONFIGS = {
 def lab05(config="default", cpu=HASWELL):
     def run():
         return emu.run_bochs(image(config), cpu=cpu, cpus=2, timeout=RUN_TIMEOUT,
-                             name="lab05-%s-%s" % (config, cpu))
+                             name="lab05-%s-%s" % (config, cpu), com2=True)
     return once(("lab05-run", config, cpu), run)
 
 
@@ -429,3 +431,130 @@ def test_config_refusals_name_the_problem(variables, message):
                        list(variables), capture_output=True, text=True, timeout=120)
     assert p.returncode != 0, "make lab05 %s was accepted" % " ".join(variables)
     assert re.search(message, p.stdout + p.stderr), p.stdout + p.stderr
+
+
+# --- the statistics ----------------------------------------------------------------
+
+def stat_sites(elf):
+    """The addresses in .stat_sites (stats.h: one per STAT_INC site)."""
+    from elftools.elf.elffile import ELFFile
+    with open(elf, "rb") as f:
+        sec = ELFFile(f).get_section_by_name(".stat_sites")
+        data = sec.data() if sec is not None else b""
+    return [int.from_bytes(data[i:i + 8], "little") for i in range(0, len(data), 8)]
+
+
+def disassemble(elf):
+    """{address: (mnemonic, operands, comment)} of the monitor's .text."""
+    out = subprocess.run(["objdump", "-d", "--no-show-raw-insn", "-j", ".text", elf],
+                         capture_output=True, text=True, check=True).stdout
+    insns = {}
+    for m in re.finditer(r"^[ \t]*([0-9a-f]+):[ \t]+(\S+)[ \t]*([^#\n]*?)[ \t]*(?:#[ \t]*(.*))?$", out, re.M):
+        insns[int(m.group(1), 16)] = (m.group(2), m.group(3), m.group(4) or "")
+    return insns
+
+
+def statvars_target(insn, statvars):
+    """The .statvars address an instruction's memory operand names, or None:
+    RIP-relative (objdump's comment gives the address) or an absolute
+    displacement (the kernel code model: sign-extended 32 bits)."""
+    lo, hi = statvars
+    mnemonic, operands, comment = insn
+    m = re.match(r"([0-9a-f]{16})", comment)
+    if m and lo <= int(m.group(1), 16) < hi:
+        return int(m.group(1), 16)
+    m = re.match(r"(-?0x[0-9a-f]+)\(,%r\w+,8\)$", operands)
+    if m:
+        a = int(m.group(1), 16) & 0xFFFFFFFFFFFFFFFF
+        if lo <= a < hi:
+            return a
+    return None
+
+
+def test_every_stat_inc_is_one_instruction():
+    """Every STAT_INC site of the linked monitor is a single `inc` of a
+    .statvars address (RIP-relative, or base + index for an array element
+    indexed by a register), and every counter has a site."""
+    elf = monitor_elf()
+    s, sym = sections(elf), symbols(elf)
+    statvars = (s[".statvars"][0], s[".statvars"][0] + s[".statvars"][1])
+    insns = disassemble(elf)
+    sites = stat_sites(elf)
+    assert len(sites) >= 10, "only %d STAT_INC sites" % len(sites)
+    hit = set()
+    for site in sites:
+        insn = insns.get(site)
+        assert insn, "STAT_INC site 0x%x is not an instruction boundary" % site
+        assert insn[0] in ("inc", "incq"), "STAT_INC site 0x%x is %s %s, not one inc" % (site, insn[0], insn[1])
+        target = statvars_target(insn, statvars)
+        assert target is not None, "STAT_INC site 0x%x (%s %s) names no .statvars address" % (site, insn[0], insn[1])
+        hit.add(max((a, n) for n, a in sym.items() if n.startswith("stat_") and a <= target)[1])
+    counters = {n for n, a in sym.items() if n.startswith("stat_") and statvars[0] <= a < statvars[1]}
+    assert counters <= hit, "counters no STAT_INC increments: %s" % sorted(counters - hit)
+    # No address arithmetic on the counters anywhere: no LEA of a .statvars address.
+    for a, insn in insns.items():
+        if insn[0].startswith("lea"):
+            assert statvars_target(insn, statvars) is None, "0x%x: %s %s computes a counter's address" % (
+                a, insn[0], insn[1])
+
+
+def test_stats_none_compiles_stat_inc_away():
+    elf = monitor_elf("nostats")
+    assert stat_sites(elf) == [], "stats = none still has STAT_INC sites"
+    assert not [n for n in symbols(elf) if n.startswith("stat_")], "stats = none still has counters"
+    s = sections(elf)
+    assert s.get(".statvars", (0, 0, ""))[1] == 0, ".statvars is not empty with stats = none"
+
+
+def vmxstat(*args):
+    return subprocess.run([sys.executable, os.path.join(TOP, "tools", "vmxstat", "vmxstat.py")] + list(args),
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_vmxstat_names_the_counters_of_the_run():
+    run = lab05("default", HASWELL)
+    out = os.path.join(run.dir, "vmxstat")
+    os.makedirs(out, exist_ok=True)
+    p = vmxstat(monitor_elf(), run.com2, "--json", os.path.join(out, "s.json"), "--png", os.path.join(out, "e.png"))
+    assert p.returncode == 0, p.stderr
+    import json
+    with open(os.path.join(out, "s.json")) as f:
+        t = json.load(f)
+    assert set(t) == {"vCPU 0", "vCPU 1", "total"}, list(t)
+    for v in (0, 1):
+        c = t["vCPU %d" % v]
+        assert c["guest_runs"] == len(GUESTS[v])
+        # memtest makes two hypercalls (a page given back, the counters).
+        assert c["exits_by_reason[VMCALL]"] == c["vmcalls"] == 2
+        # What the monitor's lines say the guests did, counted there.
+        demand = sum(int(n) for n in re.findall(r"^\[vcpu%d \w+\] monitor: guest \w+ (?:ended|stopped) after "
+                                                r"\d+ exits \((\d+) demand-paging" % v, run.serial, re.M))
+        assert c["ept_faults[demand]"] == demand, (c, demand)
+        assert c["ept_faults[outside RAM]"] == 1
+        assert c["invept"] == 1
+        assert c["io_by_port[0x3f8]"] > 0
+        exits = sum(int(n) for n in re.findall(r"^\[vcpu%d \w+\] monitor: guest \w+ (?:ended|stopped) after "
+                                               r"(\d+) exits" % v, run.serial, re.M))
+        assert sum(n for k, n in c.items() if k.startswith("exits_by_reason[")) == exits
+    assert os.path.getsize(os.path.join(out, "e.png")) > 1000
+    with open(os.path.join(out, "e.png"), "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    # The mid-run dumps the memtests asked for are there too.
+    p = vmxstat(monitor_elf(), run.com2, "--all")
+    assert p.stdout.count("guest VMCALL") == 2 and p.stdout.count("end of run") == 2, p.stdout
+
+
+def test_vmxstat_refuses_another_builds_dump_and_a_cut_one():
+    run = lab05("default", HASWELL)
+    other = monitor_elf("guard1")       # the same sources, another config: another build id
+    p = vmxstat(other, run.com2)
+    assert p.returncode == 1 and "from another build of the monitor" in p.stderr, p.stderr
+    cut = os.path.join(run.dir, "com2-cut.bin")
+    with open(run.com2, "rb") as f:
+        data = f.read()
+    with open(cut, "wb") as f:
+        f.write(data[:len(data) - 100])
+    p = vmxstat(monitor_elf(), cut)
+    assert p.returncode == 1 and "cut short" in p.stderr, p.stderr
+    p = vmxstat(monitor_elf("nostats"), run.com2)
+    assert p.returncode == 1 and "stats = none" in p.stderr, p.stderr
