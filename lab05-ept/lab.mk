@@ -118,7 +118,7 @@ $(LAB05_OUT)/host/host_images.o: $(LAB05_OUT)/host_images.asm
 	@mkdir -p $(@D)
 	$(BM_NASM) $(BM_NASMFLAGS) $< -o $@
 
-LAB05_HOST_OBJS := $(addprefix $(LAB05_OUT)/host/,host.o host_switch.o host_images.o)
+LAB05_HOST_OBJS := $(addprefix $(LAB05_OUT)/host/,host.o core.o host_switch.o host_images.o)
 $(eval $(call baremetal_image,lab05,$(LAB05_OUT),$(LAB05_HOST_OBJS)))
 LAB05_IMAGE := $(LAB05_OUT)/lab05.img
 

@@ -115,6 +115,7 @@ int gphys_guest_init(struct mon_guest *g)
 	state.ept.pml4 = ept_page();
 	state.ept.violation_gpa = ~0ull;
 	state.ept.eptp = ept_pointer(&state.ept);
+	mon_shared.vcpu[mon_vcpu].ept_pml4 = (uint64_t)(uintptr_t)state.ept.pml4;     /* for a core */
 	g->gphys = &state;
 	g->vpid = vpid_for(mon_vcpu, g->index);
 	if (g->vpid == 0) {

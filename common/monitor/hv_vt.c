@@ -267,6 +267,11 @@ static inline __attribute__((always_inline)) void exit_vmcall(const struct vmm_e
 	} else if (g->rax == MON_HC_NOP) {
 		g->rax = 0;
 	} else if (g->rax == MON_HC_STATS) {
+#if MON_TEST_PANIC
+		if (mon_vcpu == MON_TEST_PANIC - 1)
+			Panic("test = panic%u: a panic on purpose, at guest %s's hypercall MON_HC_STATS (rip 0x%llx)",
+			      mon_vcpu, mon_guest->name, (unsigned long long)e->guest_rip);
+#endif
 		g->rax = mon_statdump(MON_STATDUMP_VMCALL) == 0 ? 0 : 1;
 		printf("monitor: hypercall: the guest asks for the counters: %s\n",
 		       g->rax ? "none (stats = none)" : "dumped on COM2");
@@ -401,6 +406,7 @@ static __attribute__((noinline)) int exit_other(struct mon_guest *g)
 {
 	struct vmm_exit e;
 
+	mon_check_other_panic();
 	vmm_exit_read(&e);
 	if (!g->launched) {
 		if (e.entry_failure) {
@@ -542,6 +548,7 @@ void mon_run_guests(void)
 		if (guests[i].index != mon_vcpu)
 			continue;
 		guests[i].index = n++;
+		mon_check_other_panic();
 		run_guest(&guests[i]);
 		ran++;
 	}

@@ -29,6 +29,7 @@ default rel
 
 %include "vmx_fields.inc"
 %include "vmm_gprs.inc"
+%include "cfi.inc"
 
 extern mon_exit_handler
 
@@ -57,13 +58,13 @@ section .text
 global mon_vmentry
 mon_vmentry:
         push    rbp
-        push    rbx
-        push    r12
-        push    r13
-        push    r14
-        push    r15
-        push    rdi                     ; [HOST_RSP]: the struct vmm_gprs
-        mov     eax, VMCS_HOST_RSP
+.p1:    push    rbx
+.p2:    push    r12
+.p3:    push    r13
+.p4:    push    r14
+.p5:    push    r15
+.p6:    push    rdi                     ; [HOST_RSP]: the struct vmm_gprs
+.p7:    mov     eax, VMCS_HOST_RSP
         vmwrite rax, rsp
         jbe     .failed
         mov     eax, VMCS_HOST_RIP
@@ -83,18 +84,21 @@ mon_vmentry:
         mov     eax, 2
 .leave:
         add     rsp, 8
-        pop     r15
-        pop     r14
-        pop     r13
-        pop     r12
-        pop     rbx
-        pop     rbp
-        ret
+.q1:    pop     r15
+.q2:    pop     r14
+.q3:    pop     r13
+.q4:    pop     r12
+.q5:    pop     rbx
+.q6:    pop     rbp
+.q7:    ret
+global mon_vmentry_end
+mon_vmentry_end:
 
 ; HOST_RIP. RSP = HOST_RSP; every general register but RSP is the guest's.
 global mon_vmexit
 mon_vmexit:
         push    rdi
+.pushed:
         mov     rdi, [rsp + 8]
         mov     [rdi + GPR_RAX], rax
         mov     [rdi + GPR_RCX], rcx
@@ -111,6 +115,7 @@ mon_vmexit:
         mov     [rdi + GPR_R14], r14
         mov     [rdi + GPR_R15], r15
         pop     qword [rdi + GPR_RDI]
+.popped:
         call    mon_exit_handler        ; RDI = the struct vmm_gprs; RSP 16-byte aligned
         test    eax, eax
         jz      .done
@@ -121,5 +126,65 @@ mon_vmexit:
 .done:
         xor     eax, eax
         jmp     mon_vmentry.leave
+global mon_vmexit_end
+mon_vmexit_end:
+
+; Call frame information (cfi.inc), so that gdb unwinds a core's backtrace
+; through these stubs. While a guest runs, and in mon_vmexit, the host
+; stack is mon_vmentry's frame: CFA = HOST_RSP + 64, the return address
+; (into run_guest) at CFA - 8, then rbp, rbx, r12 ... r15 as pushed; so a
+; backtrace from the exit handler reads mon_vmexit <- run_guest.
+CFI_CIE
+
+CFI_FDE mon_vmentry, mon_vmentry_end
+        CFI_ADVANCE mon_vmentry, mon_vmentry.p1
+        CFI_CFA_OFFSET 16
+        CFI_SAVED CFI_RBP, 16
+        CFI_ADVANCE mon_vmentry.p1, mon_vmentry.p2
+        CFI_CFA_OFFSET 24
+        CFI_SAVED CFI_RBX, 24
+        CFI_ADVANCE mon_vmentry.p2, mon_vmentry.p3
+        CFI_CFA_OFFSET 32
+        CFI_SAVED CFI_R12, 32
+        CFI_ADVANCE mon_vmentry.p3, mon_vmentry.p4
+        CFI_CFA_OFFSET 40
+        CFI_SAVED CFI_R13, 40
+        CFI_ADVANCE mon_vmentry.p4, mon_vmentry.p5
+        CFI_CFA_OFFSET 48
+        CFI_SAVED CFI_R14, 48
+        CFI_ADVANCE mon_vmentry.p5, mon_vmentry.p6
+        CFI_CFA_OFFSET 56
+        CFI_SAVED CFI_R15, 56
+        CFI_ADVANCE mon_vmentry.p6, mon_vmentry.p7
+        CFI_CFA_OFFSET 64
+        CFI_ADVANCE mon_vmentry.p7, mon_vmentry.q1
+        CFI_CFA_OFFSET 56
+        CFI_ADVANCE mon_vmentry.q1, mon_vmentry.q2
+        CFI_CFA_OFFSET 48
+        CFI_ADVANCE mon_vmentry.q2, mon_vmentry.q3
+        CFI_CFA_OFFSET 40
+        CFI_ADVANCE mon_vmentry.q3, mon_vmentry.q4
+        CFI_CFA_OFFSET 32
+        CFI_ADVANCE mon_vmentry.q4, mon_vmentry.q5
+        CFI_CFA_OFFSET 24
+        CFI_ADVANCE mon_vmentry.q5, mon_vmentry.q6
+        CFI_CFA_OFFSET 16
+        CFI_ADVANCE mon_vmentry.q6, mon_vmentry.q7
+        CFI_CFA_OFFSET 8
+CFI_FDE_END
+
+CFI_FDE mon_vmexit, mon_vmexit_end
+        CFI_CFA_OFFSET 64
+        CFI_SAVED CFI_RBP, 16
+        CFI_SAVED CFI_RBX, 24
+        CFI_SAVED CFI_R12, 32
+        CFI_SAVED CFI_R13, 40
+        CFI_SAVED CFI_R14, 48
+        CFI_SAVED CFI_R15, 56
+        CFI_ADVANCE mon_vmexit, mon_vmexit.pushed
+        CFI_CFA_OFFSET 72
+        CFI_ADVANCE mon_vmexit.pushed, mon_vmexit.popped
+        CFI_CFA_OFFSET 64
+CFI_FDE_END
 
 section .note.GNU-stack noalloc noexec nowrite progbits

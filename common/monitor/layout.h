@@ -76,6 +76,7 @@ enum mon_result {
 	MON_RESULT_DONE = 1,            /* every guest of this vCPU ran */
 	MON_RESULT_REFUSED = 2,         /* a config choice this CPU cannot do */
 	MON_RESULT_PANIC = 3,           /* Panic(), a monitor exception, a guard page */
+	MON_RESULT_STOPPED = 4,         /* stopped because the other vCPU panicked */
 };
 
 /*
@@ -128,6 +129,51 @@ struct mon_guest_image {
 	uint64_t phys;                  /* where the bytes are (host memory) */
 	uint64_t size;
 };
+
+/* A vCPU's registers where it left the monitor, in the order of the
+ * x86-64 ELF core's NT_PRSTATUS pr_reg (the kernel's struct
+ * user_regs_struct): the host side copies it into the core unchanged. */
+struct mon_regs {
+	uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8;
+	uint64_t rax, rcx, rdx, rsi, rdi, orig_rax, rip, cs, eflags, rsp, ss;
+	uint64_t fs_base, gs_base, ds, es, fs, gs;
+};
+
+/* What each vCPU leaves in the shared area for the host side (and the
+ * core): how it left, its registers there, its current guest's EPT. */
+struct mon_vcpu_record {
+	uint32_t regs_saved;            /* 1: regs hold where it left */
+	uint32_t in_exception;          /* 1: regs are a monitor exception's frame */
+	struct mon_regs regs;
+	uint64_t ept_pml4;              /* phys of the current guest's EPT PML4, or 0 */
+	uint64_t pool_next;             /* phys: the first pool page not used */
+};
+
+/* The monitor's shared area (.shared: one copy, the host reads it). */
+struct mon_shared {
+	volatile uint32_t panic_vcpu_plus1;     /* 0: no panic; else the vCPU + 1 */
+	char panic_message[256];
+	struct mon_vcpu_record vcpu[MON_VCPUS];
+};
+
+/* A core on COM2 (written by the host side after a panic): this header,
+ * then `size` bytes of an ELF core file. tools/vmxcore takes it out. */
+#define MON_CORE_MAGIC "VMXCORE1"
+struct mon_core_header {
+	char magic[8];                  /* MON_CORE_MAGIC, no NUL */
+	uint32_t panic_vcpu;
+	uint32_t reserved;
+	uint8_t build_id[20];           /* the monitor's GNU build id */
+	uint32_t pad;
+	uint64_t size;                  /* bytes of the ELF core that follow */
+};
+
+/* In the core, each vCPU's own copies of .data, .bss and .statvars also
+ * sit at an alias address (they share one monitor address): vCPU v's copy
+ * of the byte at MON_IMAGE_BASE + x is at MON_CORE_ALIAS(v) + x. */
+#define MON_CORE_ALIAS_BASE   0xFFFFFFFFF8000000
+#define MON_CORE_ALIAS_STRIDE 0x1000000
+#define MON_CORE_ALIAS(v)     (MON_CORE_ALIAS_BASE + (uint64_t)(v) * MON_CORE_ALIAS_STRIDE)
 
 /* One entry of the .vmmaddr table: a monitor address that tools outside
  * the monitor (the host side, vmxstat, gdb's corequery) find by name

@@ -41,14 +41,12 @@
 		{ #sym, (uint64_t)(uintptr_t)&(sym), sizeof(sym) }
 
 /* --- The shared area: the page the monitors and the host side both see ---- */
-
-struct mon_shared {
-	volatile uint32_t panic_vcpu_plus1;     /* 0: no panic; else the vCPU + 1 */
-	char panic_message[256];
-	volatile uint32_t vcpus_done;
-	uint64_t guest_lines[MON_VCPUS];        /* lines the guests printed */
-};
+/* struct mon_shared: layout.h (the host side reads it too). */
 extern struct mon_shared mon_shared;
+
+/* When the other vCPU has panicked, stop this one (MON_RESULT_STOPPED):
+ * called between guests and at VM exits (all but the VMCALL hot path). */
+void mon_check_other_panic(void);
 
 /* --- This vCPU (mon_core.c) ---------------------------------------------- */
 

@@ -86,11 +86,28 @@ static void mon_cpu_init(void)
 			 : : "i"(MON_SEL_CODE64), "r"(MON_SEL_DATA) : "rax", "memory");
 }
 
+void mon_capture(struct mon_regs *r);        /* mon_entry.asm */
+
+/* This vCPU's record in the shared area: its registers where it leaves (a
+ * monitor exception's frame when there was one, else here), and the
+ * memory a core needs: its current guest's EPT, its pool's use. */
+static void record_leaving(void)
+{
+	struct mon_vcpu_record *rec = &mon_shared.vcpu[mon_vcpu];
+
+	if (!rec->regs_saved) {
+		mon_capture(&rec->regs);
+		rec->regs_saved = 1;
+	}
+	rec->pool_next = mon_boot_block->pool_base + mon_pages_used() * MON_PAGE;
+}
+
 __attribute__((noreturn)) void mon_return(enum mon_result r)
 {
 	void (*back)(struct mon_boot *, uint64_t) =
 		(void (*)(struct mon_boot *, uint64_t))(uintptr_t)mon_boot_block->switch_back;
 
+	record_leaving();
 	serial_flush();
 	back(mon_boot_block, r);
 	__builtin_unreachable();
@@ -110,6 +127,18 @@ __attribute__((noreturn)) void Panic(const char *fmt, ...)
 	mon_console_prefix(NULL);
 	printf("PANIC: %s\n", msg);
 	mon_return(MON_RESULT_PANIC);
+}
+
+/* The other vCPU panicked: stop here (the host side writes the core). */
+void mon_check_other_panic(void)
+{
+	uint32_t p = mon_shared.panic_vcpu_plus1;
+
+	if (!p || p == mon_vcpu + 1)
+		return;
+	mon_console_prefix(NULL);
+	printf("monitor: stopped: vCPU %u panicked\n", p - 1);
+	mon_return(MON_RESULT_STOPPED);
 }
 
 /* Which part of this vCPU's slot an address is in, for the report. */
@@ -136,9 +165,19 @@ void rt_exception(struct rt_exception_frame *f)
 	unsigned owner = 0;
 	const char *part;
 
+	struct mon_vcpu_record *rec = &mon_shared.vcpu[mon_vcpu];
+
 	rt_spin_reset((rt_spinlock *)(uintptr_t)mon_boot_block->console_lock);
 	if (depth++)
 		mon_return(MON_RESULT_PANIC);
+	/* The core's registers for this vCPU: where the exception happened. */
+	rec->regs = (struct mon_regs){
+		.r15 = f->r15, .r14 = f->r14, .r13 = f->r13, .r12 = f->r12, .rbp = f->rbp, .rbx = f->rbx,
+		.r11 = f->r11, .r10 = f->r10, .r9 = f->r9, .r8 = f->r8, .rax = f->rax, .rcx = f->rcx,
+		.rdx = f->rdx, .rsi = f->rsi, .rdi = f->rdi, .orig_rax = ~0ull, .rip = f->rip, .cs = f->cs,
+		.eflags = f->rflags, .rsp = f->rsp, .ss = f->ss,
+	};
+	rec->regs_saved = rec->in_exception = 1;
 	if (f->vector == 14 && (part = slot_part(cr2, &owner)) != NULL)
 		Panic("monitor exception #PF: vCPU %u touched 0x%llx, %s of vCPU %u; rip 0x%llx rsp 0x%llx",
 		      mon_vcpu, (unsigned long long)cr2, part, owner, (unsigned long long)f->rip,

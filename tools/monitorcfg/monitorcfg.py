@@ -24,7 +24,9 @@ KEYS = {
     "stats":   (("on", "none"), "on", "the monitor's counters (.statvars); none compiles STAT_INC away"),
     "vmxbase": (("lab03", "kit"), "lab03", "VMXON, control words, machine[] loop: your lab03, or the kit's answers"),
     "vm86":    (("lab04", "kit"), "lab04", "lab04's guest building, CR masks and I/O exits: your lab04, or the kit's solution of it"),
-    "test":    (("none", "guard0", "guard1"), "none", "guardN: overflow vCPU N's monitor stack on purpose"),
+    "test":    (("none", "guard0", "guard1", "panic0", "panic1"), "none",
+                "guardN: overflow vCPU N's monitor stack on purpose; panicN: Panic() on vCPU N on purpose "
+                "(at memtest's MON_HC_STATS: make core-lab05)"),
     "vcpu0":   (None, "vm86 longmode memtest", "the guests of vCPU 0, in order (none: no guest)"),
     "vcpu1":   (None, "msrdump vmxprobe memtest", "the guests of vCPU 1, in order (none: no guest)"),
 }
@@ -102,6 +104,7 @@ def header(cfg):
            "#define MON_VM86_KIT %d" % (cfg["vm86"] == "kit"),
            '#define MON_VM86_NAME "%s"' % cfg["vm86"],
            "#define MON_TEST_GUARD %d" % (int(cfg["test"][-1]) + 1 if cfg["test"].startswith("guard") else 0),
+           "#define MON_TEST_PANIC %d" % (int(cfg["test"][-1]) + 1 if cfg["test"].startswith("panic") else 0),
            "#define MON_GUEST_LIST(X) \\"]
     for i, v in enumerate(("vcpu0", "vcpu1")):
         for g in cfg[v]:
