@@ -24,10 +24,16 @@ LAB05_CFG_PY := $(PYTHON) tools/monitorcfg/monitorcfg.py
 LAB05_VARS := GPHYS STATS VMXBASE VM86 TEST VCPU0 VCPU1
 lab05_quote = '$(subst ','\'',$(1))'
 LAB05_ARGS := $(foreach v,$(LAB05_VARS),$(if $(filter command line environment,$(origin $(v))),$(call lab05_quote,$(v)=$($(v)))))
+# make core-lab05 panics on purpose: test = panic1 unless TEST= says panic0.
+ifeq ($(filter core-lab05,$(MAKECMDGOALS)),core-lab05)
+ifeq ($(filter panic%,$(TEST)),)
+LAB05_ARGS += 'TEST=panic1'
+endif
+endif
 LAB05_CFG_ARGS := --cfg $(LAB05_CFG) $(LAB05_ARGS)
 lab05_get = $(shell MONITORCFG_KEY=$(1) $(LAB05_CFG_PY) get $(LAB05_CFG_ARGS) 2>/dev/null)
 
-LAB05_GOALS := lab05 run-lab05 bochs-dbg-lab05 stats-lab05
+LAB05_GOALS := lab05 run-lab05 bochs-dbg-lab05 stats-lab05 core-lab05
 ifneq ($(filter $(LAB05_GOALS),$(MAKECMDGOALS)),)
 LAB05_CHECK := $(shell $(LAB05_CFG_PY) check $(LAB05_CFG_ARGS) 2>&1)
 ifneq ($(LAB05_CHECK),)
@@ -125,8 +131,9 @@ LAB05_IMAGE := $(LAB05_OUT)/lab05.img
 $(call help-line,run-lab05    lab05 in Bochs (2 CPUs): the EPT/VPID monitor; GPHYS= STATS= VMXBASE= TEST= VCPU0= VCPU1=)
 $(call help-line,bochs-dbg-lab05  lab05 in Bochs with the debugger stopping at each VM exit (vmexitbp))
 $(call help-line,stats-lab05  run lab05, then vmxstat: the counters per vCPU, CSV, JSON and a PNG of exits by reason)
+$(call help-line,core-lab05   lab05 with a panic on purpose (TEST=panic1): its core, opened in gdb with corequery)
 
-.PHONY: lab05 run-lab05 bochs-dbg-lab05 stats-lab05
+.PHONY: lab05 run-lab05 bochs-dbg-lab05 stats-lab05 core-lab05
 lab05: $(LAB05_IMAGE)
 	@echo "$<"
 
@@ -140,6 +147,19 @@ stats-lab05: $(LAB05_IMAGE)
 	@$(PYTHON) tests/lib/emu.py bochs "$<" --cpu $(BOCHS_CPU) --cpus 2 --com2 --name stats-lab05
 	@$(PYTHON) tools/vmxstat/vmxstat.py $(LAB05_OUT)/monitor.elf $(LAB05_STATS_DIR)/com2.bin \
 		--csv $(LAB05_STATS_DIR)/stats.csv --json $(LAB05_STATS_DIR)/stats.json --png $(LAB05_STATS_DIR)/exits.png
+
+# A panic on purpose (test = panicN; TEST=panic0 for vCPU 0), the core the
+# host side writes on COM2, taken out by tools/vmxcore and opened in gdb with
+# the corequery commands (`help user`); without a terminal gdb runs a few
+# of them and exits.
+LAB05_CORE_DIR := results/core-lab05
+LAB05_GDB_SHOW := -ex 'info threads' -ex 'bt' -ex 'vmx-panic' -ex 'vmx-vcpus'
+core-lab05: $(LAB05_IMAGE)
+	@$(PYTHON) tests/lib/emu.py bochs "$<" --cpu $(BOCHS_CPU) --cpus 2 --com2 --name core-lab05
+	@$(PYTHON) tools/vmxcore/vmxcore.py $(LAB05_OUT)/monitor.elf $(LAB05_CORE_DIR)/com2.bin $(LAB05_CORE_DIR)/monitor.core
+	@echo "core-lab05: gdb $(LAB05_OUT)/monitor.elf $(LAB05_CORE_DIR)/monitor.core -x tools/vmxcore/corequery.py"
+	@if [ -t 0 ]; then gdb -q $(LAB05_GDB_SHOW) -x tools/vmxcore/corequery.py $(LAB05_OUT)/monitor.elf $(LAB05_CORE_DIR)/monitor.core; \
+	else gdb -q -batch -x tools/vmxcore/corequery.py $(LAB05_GDB_SHOW) $(LAB05_OUT)/monitor.elf $(LAB05_CORE_DIR)/monitor.core; fi
 
 bochs-dbg-lab05: $(LAB05_IMAGE)
 	@$(PYTHON) tests/lib/emu.py bochs-dbg "$<" --cpu $(BOCHS_CPU) --cpus 2 --com2 --name bochs-dbg-lab05 \

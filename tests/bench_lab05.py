@@ -44,9 +44,10 @@ def build(*variables):
     return os.path.join(TOP, p.stdout.strip().splitlines()[-1])
 
 
-def timed_run(image, name):
+def timed_run(image, name, marks=()):
     """Run the image; also note when the first and the last guest line
-    reached the serial file (polled every 10 ms)."""
+    reached the serial file, and the first line matching each regex of
+    marks (polled every 10 ms)."""
     path = os.path.join(TOP, "results", name, "serial.txt")
     seen = {}
     done = threading.Event()
@@ -63,6 +64,9 @@ def timed_run(image, name):
                 seen["first"] = time.monotonic()
             if guest_lines and guest_lines[-1] != seen.get("last_line"):
                 seen["last_line"], seen["last"] = guest_lines[-1], time.monotonic()
+            for rx in marks:
+                if rx not in seen and re.search(rx, text, re.M):
+                    seen[rx] = time.monotonic()
             time.sleep(0.01)
 
     if os.path.exists(path):
@@ -71,10 +75,11 @@ def timed_run(image, name):
     t0 = time.monotonic()
     t.start()
     try:
-        run = emu.run_bochs(image, cpu=HASWELL, cpus=2, timeout=60, name=name)
+        run = emu.run_bochs(image, cpu=HASWELL, cpus=2, timeout=60, name=name, com2=True)
     finally:
         done.set()
         t.join()
+    run.marks = {rx: seen[rx] - t0 for rx in marks if rx in seen}
     return run, seen.get("first", t0) - t0, seen.get("last", t0) - t0
 
 
@@ -145,4 +150,18 @@ def _():
                  "VMRESUME (target <= 100)" % total)
     lines += ["  %-22s %3d" % (f, k) for f, k in per.most_common()]
     lines.append("  path: " + " > ".join(order))
+    return lines
+
+
+@bench("lab05: writing a core after a panic (TEST=panic1), and a stats dump")
+def _():
+    panic, core = r"^host: panic on vCPU", r"^host: core of vCPU \d+'s panic on COM2: (\d+) bytes"
+    run, _, _ = timed_run(build("TEST=panic1"), "bench-lab05-core", marks=(panic, core))
+    m = re.search(core, run.serial, re.M)
+    if not m or panic not in run.marks or core not in run.marks:
+        raise RuntimeError("no core written: see %s/serial.txt" % run.dir)
+    lines = ["core: %s bytes on COM2 in %.2f s wall from the panic line to the host's core line "
+             "(target < 5 s); the whole run %.2f s" % (m.group(1), run.marks[core] - run.marks[panic], run.wall)]
+    d = re.findall(r"^host: vCPU (\d)'s counters: (\d+) bytes", run.serial, re.M)
+    lines += ["stats dump of vCPU %s: %s bytes" % x for x in d]
     return lines
