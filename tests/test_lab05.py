@@ -106,6 +106,7 @@ CONFIGS = {
     "nostats": ("STATS=none",),
     "none": ("GPHYS=none", "VCPU0=vm86", "VCPU1=vm86"),
     "guard1": ("TEST=guard1",),
+    "panic1": ("TEST=panic1",),
 }
 
 
@@ -558,3 +559,94 @@ def test_vmxstat_refuses_another_builds_dump_and_a_cut_one():
     assert p.returncode == 1 and "cut short" in p.stderr, p.stderr
     p = vmxstat(monitor_elf("nostats"), run.com2)
     assert p.returncode == 1 and "stats = none" in p.stderr, p.stderr
+
+
+# --- the core --------------------------------------------------------------------------
+
+def core_of_panic():
+    """The panic1 run's core, taken out of COM2 by vmxcore: (run, core path)."""
+    run = lab05("panic1", HASWELL)
+    path = os.path.join(run.dir, "monitor.core")
+
+    def take():
+        p = subprocess.run([sys.executable, os.path.join(TOP, "tools", "vmxcore", "vmxcore.py"),
+                            monitor_elf("panic1"), run.com2, path], capture_output=True, text=True, timeout=120)
+        if p.returncode != 0:
+            raise TestFailure("vmxcore: %s" % p.stderr)
+        return path
+    return run, once(("lab05-core", run.dir), take)
+
+
+def gdb(core, *commands):
+    p = subprocess.run(["gdb", "-q", "-batch", "-nx", "-x", os.path.join(TOP, "tools", "vmxcore", "corequery.py")] +
+                       [a for c in commands for a in ("-ex", c)] + [monitor_elf("panic1"), core],
+                       capture_output=True, text=True, timeout=120)
+    return p.stdout + p.stderr
+
+
+def test_panic_stops_the_other_vcpu_and_writes_a_core():
+    run = lab05("panic1", HASWELL)
+    expect_clean_end(run)
+    expect(run, r"^\[vcpu1\] PANIC: test = panic1: a panic on purpose, at guest memtest's hypercall MON_HC_STATS")
+    expect(run, r"^host: vCPU 1: panicked$")
+    expect(run, r"^host: vCPU 0: (stopped \(the other vCPU panicked\)|done)$")
+    expect(run, r"^host: core of vCPU 1's panic on COM2: \d+ bytes")
+
+
+def test_gdb_opens_the_core_backtrace_through_panic_and_the_exit_stub():
+    run, core = core_of_panic()
+    out = gdb(core, "info threads", "bt", "print mon_vcpu", "print mon_shared.panic_vcpu_plus1")
+    # Both vCPUs are threads; the panicking one (LWP = vCPU + 1) is current.
+    assert re.search(r"^\* 1\s+LWP 2\s", out, re.M) and re.search(r"^  2\s+LWP 1\s", out, re.M), out
+    frames = re.findall(r"^#\d+\s+(?:0x[0-9a-f]+ in )?(\w+)", out, re.M)
+    for f in ("Panic", "mon_exit_handler", "mon_vmexit", "run_guest", "mon_run_guests", "mon_main", "mon_start"):
+        assert f in frames, "frame %s not in the backtrace:\n%s" % (f, out)
+    assert frames.index("mon_vmexit") < frames.index("run_guest"), out
+    assert frames[-1] == "mon_start", "the backtrace does not end at mon_start:\n%s" % out
+    # A global of the panicking vCPU's copy, and the shared area.
+    assert re.search(r"^\$1 = 1$", out, re.M), out
+    assert re.search(r"^\$2 = 2$", out, re.M), out
+
+
+def test_corequery_reads_the_vcpus_exits_and_ept():
+    run, core = core_of_panic()
+    out = gdb(core, "help user", "vmx-panic", "vmx-vcpus", "vmx-exits 1", "vmx-ept 0x8000 1")
+    for c in ("vmx-info", "vmx-panic", "vmx-vcpus", "vmx-exits", "vmx-ept", "vmx-vmmaddr"):
+        assert re.search(r"^%s -- " % c, out, re.M), "help user does not list %s:\n%s" % (c, out)
+    assert "vCPU 1 panicked: test = panic1: a panic on purpose" in out, out
+    # The guests that ended on vCPU 1 had the exits the monitor printed.
+    for g in ("msrdump", "vmxprobe"):
+        n = expect(text_of(run, 1, g), r"^monitor: guest %s ended after (\d+) exits" % g).group(1)
+        assert re.search(r"^  guest %s\s+VPID \d+\s+ended\s+%s exits" % (g, n), out, re.M), (g, n, out)
+    # memtest's two hypercalls (the page given back, the counters) are vCPU 1's VMCALL exits.
+    assert re.search(r"^vCPU 1 VMCALL\s+2$", out, re.M), out
+    # 0x8000 was copied on write: the walk ends at a writable page of vCPU 1's own.
+    m = re.search(r"^guest-physical 0x8000 -> host-physical (0x[0-9a-f]+) \(rwx, memory type 6\)$", out, re.M)
+    assert m, out
+    eptp = int(expect(text_of(run, 1, "memtest"), r"^monitor: EPT pointer (0x[0-9a-f]+), VPID").group(1), 16)
+    assert re.search(r"^PML4E \[  0\] at 0x%x:" % (eptp & ~0xFFF), out, re.M), (hex(eptp), out)
+
+
+def test_vmxcore_refuses_a_cut_core_and_another_builds():
+    run, core = core_of_panic()
+    tool = os.path.join(TOP, "tools", "vmxcore", "vmxcore.py")
+    with open(run.com2, "rb") as f:
+        data = f.read()
+    cut = os.path.join(run.dir, "com2-cut.bin")
+    with open(cut, "wb") as f:
+        f.write(data[:len(data) - 5000])
+    p = subprocess.run([sys.executable, tool, monitor_elf("panic1"), cut, os.path.join(run.dir, "cut.core")],
+                       capture_output=True, text=True)
+    assert p.returncode == 1 and "cut short" in p.stderr, p.stderr
+    p = subprocess.run([sys.executable, tool, monitor_elf("default"), run.com2, os.path.join(run.dir, "x.core")],
+                       capture_output=True, text=True)
+    assert p.returncode == 1 and "another build of the monitor" in p.stderr, p.stderr
+    with open(core, "rb") as f:
+        whole = f.read()
+    with open(os.path.join(run.dir, "cut.core"), "wb") as f:
+        f.write(whole[:len(whole) // 2])
+    p = subprocess.run([sys.executable, tool, "--check", monitor_elf("panic1"), os.path.join(run.dir, "cut.core")],
+                       capture_output=True, text=True)
+    assert p.returncode == 1 and "cut short" in p.stderr, p.stderr
+    p = subprocess.run([sys.executable, tool, "--check", monitor_elf("panic1"), core], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
