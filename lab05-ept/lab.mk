@@ -175,5 +175,5 @@ ifneq ($(origin LAB05_OUT),command line)
 $(BUILD)/solutions/lab05/demo/lab05.img: lab05-demo-force
 	@$(MAKE) --no-print-directory -s lab05 SOLUTION=1 LAB05_OUT=$(BUILD)/solutions/lab05/demo >/dev/null
 $(BUILD)/lab05/demo/lab05.img: lab05-demo-force
-	@$(MAKE) --no-print-directory -s lab05 SOLUTION= LAB05_OUT=$(BUILD)/lab05/demo >/dev/null
+	@$(MAKE) --no-print-directory -s lab05 SOLUTION=0 LAB05_OUT=$(BUILD)/lab05/demo >/dev/null
 endif

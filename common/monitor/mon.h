@@ -64,6 +64,8 @@ __attribute__((noreturn)) void mon_return(enum mon_result r);
 
 /* Every line the monitor prints starts with "[vcpuN] " or, while a guest
  * is current, "[vcpuN NAME] ": set the name (NULL: none). */
+/* A monitor exception's handler: give COM1 back if this vCPU held it. */
+void mon_console_release(void);
 void mon_console_prefix(const char *guest_name);
 
 /* --- Memory (mon_mm.c) ---------------------------------------------------- */

@@ -59,14 +59,29 @@ void rt_putc_serial_locked(char c, void *ctx)
 		at_line_start = 1;
 }
 
+/* Whether this vCPU holds the console lock: a monitor exception in the
+ * middle of a printf releases it (mon_console_release), and only then: the
+ * other vCPU may hold it. */
+static int console_held;
+
 void rt_console_begin(void)
 {
 	rt_spin_lock(console_lock());
+	console_held = 1;
 }
 
 void rt_console_end(void)
 {
+	console_held = 0;
 	rt_spin_unlock(console_lock());
+}
+
+void mon_console_release(void)
+{
+	if (console_held)
+		rt_console_end();
+	if (!at_line_start)
+		putchar('\n');         /* the cut line ends; the report starts on its own */
 }
 
 int putchar(int c)

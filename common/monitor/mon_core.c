@@ -167,7 +167,7 @@ void rt_exception(struct rt_exception_frame *f)
 
 	struct mon_vcpu_record *rec = &mon_shared.vcpu[mon_vcpu];
 
-	rt_spin_reset((rt_spinlock *)(uintptr_t)mon_boot_block->console_lock);
+	mon_console_release();
 	if (depth++)
 		mon_return(MON_RESULT_PANIC);
 	/* The core's registers for this vCPU: where the exception happened. */
