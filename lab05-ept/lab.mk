@@ -47,6 +47,11 @@ LAB05_LAB03 := $(if $(LAB05_SOL),solutions/lab03-vmcs-setup,lab03-vmcs-setup)
 LAB05_VM86 := $(call lab05_get,vm86)
 # vm86 = kit: the kit's own solution of lab04 stands in for the student's.
 LAB05_LAB04 := $(if $(or $(LAB05_SOL),$(filter kit,$(LAB05_VM86))),solutions/lab04-vm86-guest,lab04-vm86-guest)
+ifneq ($(filter $(LAB05_GOALS),$(MAKECMDGOALS)),)
+ifeq ($(wildcard $(LAB05_LAB04)/vm86_io.c),)
+$(error lab05: vm86 = kit links the kit's solution of lab04 ($(LAB05_LAB04)/), which this copy of the kit (a student handout) does not have: finish TODO(lab04) and use vm86 = lab04)
+endif
+endif
 LAB05_VARIANT := $(shell $(LAB05_CFG_PY) variant $(LAB05_CFG_ARGS) 2>/dev/null)
 LAB05_GPHYS := $(call lab05_get,gphys)
 LAB05_VMXBASE := $(call lab05_get,vmxbase)

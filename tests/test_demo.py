@@ -115,7 +115,9 @@ def test_handout_make_run_boots_the_student_s_tree_says_which_steps_wait_for_wh(
            "step 2 waiting for TODO(lab03)")
     expect(p.stdout, r"^demo: step 3 \(lab04\) waits for your TODO\(lab04\) work in lab04-vm86-guest/",
            "step 3 waiting for TODO(lab04)")
-    expect(p.stdout, r"^demo: every step that can run ran; step\(s\) 2, 3 wait for your lab work$",
+    expect(p.stdout, r"^demo: step 4 \(lab05\) waits for your TODO\(lab05\) work in lab05-ept/",
+           "step 4 waiting for TODO(lab05)")
+    expect(p.stdout, r"^demo: every step that can run ran; step\(s\) 2, 3, 4 wait for your lab work$",
            "the summary")
     expect_not(p.stdout + p.stderr, r"cannot stat|No rule to make target|Error \d", "a build error")
 

@@ -78,6 +78,7 @@ int rt_start_ap(void (*entry)(void *arg), void *arg);
 /* --- Serial output (COM1, common/rt/serial.c, printf.c) ------------------- */
 
 void serial_init(void);
+void rt_uart_setup(uint16_t base);      /* a 16550 at base: 115200 8N1, FIFOs on */
 int putchar(int c);                     /* writes c (no "\r" is added) */
 int puts(const char *s);                /* writes s and "\n" */
 void serial_flush(void);                /* waits until every byte has been sent */

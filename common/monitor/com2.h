@@ -1,8 +1,8 @@
 /*
  * com2.h - the second serial port, for binary data (stats dumps, cores):
  * COM2 is a file under results/ in Bochs (tests/lib/emu.py, com2=True),
- * never mixed with COM1's text. Included by the host side and the monitor,
- * which both write to it, each holding the host's COM2 lock.
+ * never mixed with COM1's text. The host side sets it up (rt_uart_setup);
+ * it and the monitor both write to it, each holding the host's COM2 lock.
  *
  * Runs in: the host side or the monitor, 64-bit ring 0.
  */
@@ -11,18 +11,6 @@
 
 #include "rt.h"
 #include "platform/uart.h"
-
-/* 115200 baud, 8N1, FIFOs on: as the runtime sets COM1 up (serial.c). */
-static inline void com2_init(void)
-{
-	outb(COM2_BASE + UART_IER, 0);
-	outb(COM2_BASE + UART_LCR, UART_LCR_DLAB);
-	outb(COM2_BASE + UART_DLL, UART_DIVISOR_115200 & 0xFF);
-	outb(COM2_BASE + UART_DLM, UART_DIVISOR_115200 >> 8);
-	outb(COM2_BASE + UART_LCR, UART_LCR_8N1);
-	outb(COM2_BASE + UART_FCR, UART_FCR_ENABLE_CLEAR);
-	outb(COM2_BASE + UART_MCR, UART_MCR_DTR_RTS_OUT2);
-}
 
 static inline void com2_write(const void *data, size_t n)
 {

@@ -35,24 +35,6 @@ extern mon_exit_handler
 
 section .text
 
-; Load the guest's registers from [rdi] (rdi last: it is the pointer).
-%macro load_guest_gprs 0
-        mov     rax, [rdi + GPR_RAX]
-        mov     rcx, [rdi + GPR_RCX]
-        mov     rdx, [rdi + GPR_RDX]
-        mov     rbx, [rdi + GPR_RBX]
-        mov     rbp, [rdi + GPR_RBP]
-        mov     rsi, [rdi + GPR_RSI]
-        mov     r8,  [rdi + GPR_R8]
-        mov     r9,  [rdi + GPR_R9]
-        mov     r10, [rdi + GPR_R10]
-        mov     r11, [rdi + GPR_R11]
-        mov     r12, [rdi + GPR_R12]
-        mov     r13, [rdi + GPR_R13]
-        mov     r14, [rdi + GPR_R14]
-        mov     r15, [rdi + GPR_R15]
-        mov     rdi, [rdi + GPR_RDI]
-%endmacro
 
 ; int mon_vmentry(struct vmm_gprs *gprs, int launched)
 global mon_vmentry
@@ -72,7 +54,7 @@ mon_vmentry:
         vmwrite rax, rdx
         jbe     .failed
         test    esi, esi                ; launched? (the MOVs keep the flags)
-        load_guest_gprs
+        GPRS_LOAD
         jnz     .resume
         vmlaunch                        ; success continues at mon_vmexit
         jmp     .failed
@@ -100,27 +82,14 @@ mon_vmexit:
         push    rdi
 .pushed:
         mov     rdi, [rsp + 8]
-        mov     [rdi + GPR_RAX], rax
-        mov     [rdi + GPR_RCX], rcx
-        mov     [rdi + GPR_RDX], rdx
-        mov     [rdi + GPR_RBX], rbx
-        mov     [rdi + GPR_RBP], rbp
-        mov     [rdi + GPR_RSI], rsi
-        mov     [rdi + GPR_R8],  r8
-        mov     [rdi + GPR_R9],  r9
-        mov     [rdi + GPR_R10], r10
-        mov     [rdi + GPR_R11], r11
-        mov     [rdi + GPR_R12], r12
-        mov     [rdi + GPR_R13], r13
-        mov     [rdi + GPR_R14], r14
-        mov     [rdi + GPR_R15], r15
+        GPRS_STORE_BUT_RDI
         pop     qword [rdi + GPR_RDI]
 .popped:
         call    mon_exit_handler        ; RDI = the struct vmm_gprs; RSP 16-byte aligned
         test    eax, eax
         jz      .done
         mov     rdi, [rsp]
-        load_guest_gprs
+        GPRS_LOAD
         vmresume
         jmp     mon_vmentry.failed      ; VMRESUME failed: report it as mon_vmentry's result
 .done:

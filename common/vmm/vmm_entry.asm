@@ -72,21 +72,7 @@ vmm_enter:
         jbe     .host_rsp_failed        ; CF or ZF set: VMfailInvalid/VMfailValid
 
         test    esi, esi                ; ZF = 1 means VMLAUNCH; the MOVs below keep flags
-        mov     rax, [rdi + GPR_RAX]
-        mov     rcx, [rdi + GPR_RCX]
-        mov     rdx, [rdi + GPR_RDX]
-        mov     rbx, [rdi + GPR_RBX]
-        mov     rbp, [rdi + GPR_RBP]
-        mov     rsi, [rdi + GPR_RSI]
-        mov     r8,  [rdi + GPR_R8]
-        mov     r9,  [rdi + GPR_R9]
-        mov     r10, [rdi + GPR_R10]
-        mov     r11, [rdi + GPR_R11]
-        mov     r12, [rdi + GPR_R12]
-        mov     r13, [rdi + GPR_R13]
-        mov     r14, [rdi + GPR_R14]
-        mov     r15, [rdi + GPR_R15]
-        mov     rdi, [rdi + GPR_RDI]    ; last: it was the pointer
+        GPRS_LOAD                       ; vmm_gprs.inc: 15 MOVs, RDI last
         jnz     .resume
         vmlaunch                        ; on success, execution continues at vmm_exit_entry
         jmp     .entry_failed
@@ -125,20 +111,7 @@ global vmm_exit_entry
 vmm_exit_entry:
         push    rdi                     ; free one register: the guest's RDI
         mov     rdi, [rsp + 8]          ; the struct vmm_gprs
-        mov     [rdi + GPR_RAX], rax
-        mov     [rdi + GPR_RCX], rcx
-        mov     [rdi + GPR_RDX], rdx
-        mov     [rdi + GPR_RBX], rbx
-        mov     [rdi + GPR_RBP], rbp
-        mov     [rdi + GPR_RSI], rsi
-        mov     [rdi + GPR_R8],  r8
-        mov     [rdi + GPR_R9],  r9
-        mov     [rdi + GPR_R10], r10
-        mov     [rdi + GPR_R11], r11
-        mov     [rdi + GPR_R12], r12
-        mov     [rdi + GPR_R13], r13
-        mov     [rdi + GPR_R14], r14
-        mov     [rdi + GPR_R15], r15
+        GPRS_STORE_BUT_RDI              ; vmm_gprs.inc: 14 MOVs
         pop     rax                     ; the guest's RDI
         mov     [rdi + GPR_RDI], rax
         cld                             ; the C ABI expects DF = 0 (the exit cleared it anyway)

@@ -238,7 +238,7 @@ void lab_main(void)
 	printf("host: lab05: a monitor of %llu bytes (ELF) for %d vCPUs at 0x%llx, %llu guest images\n",
 	       (unsigned long long)(monitor_elf_end - monitor_elf), MON_VCPUS,
 	       (unsigned long long)MON_BASE, (unsigned long long)host_guest_image_count);
-	com2_init();
+	rt_uart_setup(COM2_BASE);
 	for (unsigned v = 0; v < MON_VCPUS; v++)
 		b[v] = prepare_vcpu(v, v ? pml4[0] : NULL, &pml4[v]);
 	printf("host: page tables ready (%zu host pages used); starting the second CPU\n", page_alloc_used());
