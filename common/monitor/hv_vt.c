@@ -411,10 +411,12 @@ static __attribute__((noinline)) int exit_other(struct mon_guest *g)
 	if (!g->launched) {
 		if (e.entry_failure) {
 			/* The checks of SDM 26.3/26.4 failed: the guest never ran. */
+			/* A failed VM entry is the monitor's bug, not the
+			 * guest's: Panic (a core shows the VMCS's owner). */
 			printf("VMLAUNCH: entry failed\n");
 			vmm_exit_print(&e);
-			mon_guest_stop("VM entry failed (the lines above say why)");
-			return 0;
+			Panic("VM entry of guest %s failed: %s (the lines above say which check)", g->name,
+			      vmm_exit_name(e.basic));
 		}
 		printf("VMLAUNCH: ok\n");
 		g->launched = 1;
@@ -503,7 +505,8 @@ static void run_guest(struct mon_guest *g)
 	if (status != 0) {
 		vmm_explain_status(g->launched ? "VMRESUME" : "VMLAUNCH",
 				   status == 1 ? VMX_FAIL_INVALID : VMX_FAIL_VALID);
-		mon_guest_stop("VM entry failed (the lines above say why)");
+		Panic("%s of guest %s failed (VMfail%s; the line above says why)",
+		      g->launched ? "VMRESUME" : "VMLAUNCH", g->name, status == 1 ? "Invalid" : "Valid");
 	}
 out:
 	guest_ended(g);
