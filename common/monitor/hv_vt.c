@@ -408,16 +408,16 @@ static __attribute__((noinline)) int exit_other(struct mon_guest *g)
 
 	mon_check_other_panic();
 	vmm_exit_read(&e);
+	if (e.entry_failure) {
+		/* The checks of SDM 26.3/26.4 failed, at VMLAUNCH or at a
+		 * VMRESUME: the guest did not run. A failed VM entry is the
+		 * monitor's bug, not the guest's: Panic (a core records it). */
+		printf("%s: entry failed\n", g->launched ? "VMRESUME" : "VMLAUNCH");
+		vmm_exit_print(&e);
+		Panic("VM entry of guest %s failed: %s (the lines above say which check)", g->name,
+		      vmm_exit_name(e.basic));
+	}
 	if (!g->launched) {
-		if (e.entry_failure) {
-			/* The checks of SDM 26.3/26.4 failed: the guest never ran. */
-			/* A failed VM entry is the monitor's bug, not the
-			 * guest's: Panic (a core shows the VMCS's owner). */
-			printf("VMLAUNCH: entry failed\n");
-			vmm_exit_print(&e);
-			Panic("VM entry of guest %s failed: %s (the lines above say which check)", g->name,
-			      vmm_exit_name(e.basic));
-		}
 		printf("VMLAUNCH: ok\n");
 		g->launched = 1;
 	}
@@ -502,6 +502,8 @@ static void run_guest(struct mon_guest *g)
 	 * returns then, or at once when VMLAUNCH/VMRESUME fails. */
 	gphys_before_entry();
 	int status = mon_vmentry(&g->gprs, g->launched);
+	if (status == 3)
+		Panic("VMWRITE of HOST_RSP or HOST_RIP failed for guest %s (hv_vt_entry.asm)", g->name);
 	if (status != 0) {
 		vmm_explain_status(g->launched ? "VMRESUME" : "VMLAUNCH",
 				   status == 1 ? VMX_FAIL_INVALID : VMX_FAIL_VALID);

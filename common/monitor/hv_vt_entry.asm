@@ -14,8 +14,9 @@
 ;   mon_vmentry(gprs, launched)   once per guest run: saves the host's
 ;        callee-saved registers, VMWRITEs HOST_RSP (this stack position) and
 ;        HOST_RIP (mon_vmexit), loads the guest's registers, VMLAUNCH or
-;        VMRESUME. Returns 0 when the handler says the guest is done, or
-;        1 (VMfailInvalid) / 2 (VMfailValid) when an entry instruction fails.
+;        VMRESUME. Returns 0 when the handler says the guest is done,
+;        1 (VMfailInvalid) / 2 (VMfailValid) when VMLAUNCH or VMRESUME
+;        fails, 3 when a VMWRITE of HOST_RSP or HOST_RIP fails.
 ;   mon_vmexit                    HOST_RIP: stores the guest's registers in
 ;        the struct vmm_gprs, calls mon_exit_handler(gprs) (hv_vt.c); if it
 ;        returns non-zero, loads the registers back and VMRESUMEs.
@@ -64,6 +65,9 @@ mon_vmentry:
         mov     eax, 1
         jc      .leave
         mov     eax, 2
+        jmp     .leave
+.vmwrite_failed:
+        mov     eax, 3
 .leave:
         add     rsp, 8
 .q1:    pop     r15

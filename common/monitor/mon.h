@@ -36,6 +36,8 @@
 
 /* Export `sym` in the .vmmaddr table (layout.h, struct mon_vmmaddr). */
 #define MON_VMMADDR(sym)                                                         \
+	_Static_assert(sizeof(#sym) <= sizeof(((struct mon_vmmaddr *)0)->name),  \
+		       "MON_VMMADDR: the name " #sym " is too long");             \
 	static const struct mon_vmmaddr vmmaddr_##sym                            \
 		__attribute__((used, section(".vmmaddr"), aligned(8))) =         \
 		{ #sym, (uint64_t)(uintptr_t)&(sym), sizeof(sym) }

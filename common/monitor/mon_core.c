@@ -97,6 +97,7 @@ static void record_leaving(void)
 
 	if (!rec->regs_saved) {
 		mon_capture(&rec->regs);
+		rec->regs.orig_rax = ~0ull;     /* not in a system call (as the exception path) */
 		rec->regs_saved = 1;
 	}
 	rec->pool_next = mon_boot_block->pool_base + mon_pages_used() * MON_PAGE;

@@ -146,7 +146,7 @@ def replace_elf(core, full_elf):
         body += struct.pack("<III", len(n), len(desc), typ) + n + b"\0" * (-len(n) % 4)
         body += desc + b"\0" * (-len(desc) % 4)
     header_len = EHDR.size + len(phs) * PHDR.size
-    data_at = (header_len + len(body) + 7) & ~7
+    data_at = (header_len + len(body) + 4095) & ~4095     # p_offset = p_vaddr modulo the page
     shift = data_at - min(ph[2] for ph in phs if ph[0] == PT_LOAD)
     out += core[:EHDR.size]
     for ph in phs:

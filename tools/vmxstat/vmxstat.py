@@ -39,6 +39,7 @@ from elftools.elf.elffile import ELFFile
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 MAGIC = b"VMXSTAT1"
+CORE_MAGIC = b"VMXCORE1"                  # struct mon_core_header: same size, u64 size last
 HEADER = struct.Struct("<8sII20sIQ")      # struct mon_statdump_header
 REASONS = {0: "end of run", 1: "guest VMCALL"}
 
@@ -134,6 +135,11 @@ def read_dump(path, mon):
             raise VmxstatError("%s: cut short: %d bytes at offset %d, a record header has %d"
                                % (path, len(data) - at, at, HEADER.size))
         magic, vcpu, reason, build_id, size, va = HEADER.unpack_from(data, at)
+        if magic == CORE_MAGIC:
+            # A core after a panic (tools/vmxcore reads it): its header has
+            # the same size, its last field the core's size.
+            at += HEADER.size + va
+            continue
         if magic != MAGIC:
             raise VmxstatError("%s: no VMXSTAT1 record at offset %d (not a stats dump, or corrupt)"
                                % (path, at))

@@ -31,8 +31,8 @@
 #include "mon_config.h"
 
 enum {
-	MAX_SEGMENTS = 64,
 	MAX_EPT_PAGES = 48,             /* per vCPU */
+	MAX_SEGMENTS = 8 + MON_VCPUS * (4 + MAX_EPT_PAGES),
 	PRSTATUS_SIZE = 336,            /* struct elf_prstatus, x86-64 */
 	PRSTATUS_PID = 32, PRSTATUS_CURSIG = 12, PRSTATUS_REG = 112,
 	NOTE_KIT = 0x564d5801, NOTE_ELF = 0x564d5802,   /* "VMX" 1, 2: types no core reader knows */
@@ -137,7 +137,8 @@ static void kit_text(const struct mon_shared *sh, const uint64_t results[MON_VCP
 	size_t n = 0;
 	const Elf64_Shdr *vm = find_section(".vmmaddr");
 
-#define KIT(...) (n += (size_t)snprintf(kit_note + n, n < sizeof(kit_note) ? sizeof(kit_note) - n : 0, __VA_ARGS__))
+#define KIT(...)                                                                                  \
+	(n += n < sizeof(kit_note) ? (size_t)snprintf(kit_note + n, sizeof(kit_note) - n, __VA_ARGS__) : 0)
 	KIT("vmxlab lab05 monitor core\nbuild-id ");
 	for (unsigned i = 0; i < 20; i++)
 		KIT("%02x", id[i]);
@@ -200,7 +201,9 @@ void host_write_core(uint64_t *const pml4[MON_VCPUS], const uint64_t results[MON
 		add(alias + data->sh_addr, percpu_end - data->sh_addr, pml4[v], data->sh_addr);
 		if (sv)
 			add(alias + sv->sh_addr, sv->sh_size, pml4[v], sv->sh_addr);
-		unsigned budget = MAX_EPT_PAGES;
+	}
+	for (unsigned i = 0; i < MON_VCPUS; i++) {
+		unsigned v = order[i], budget = MAX_EPT_PAGES;
 		if (sh->vcpu[v].ept_pml4)
 			add_ept(sh->vcpu[v].ept_pml4, 4, &budget);
 	}
@@ -210,7 +213,10 @@ void host_write_core(uint64_t *const pml4[MON_VCPUS], const uint64_t results[MON
 	size_t kit_len = strlen(kit_note) + 1, elf_len = (size_t)(monitor_elf_end - monitor_elf);
 	size_t notes = MON_VCPUS * note_size(5, PRSTATUS_SIZE) + note_size(7, kit_len) + note_size(7, elf_len);
 	unsigned phnum = 1 + nsegs;
-	uint64_t off = sizeof(Elf64_Ehdr) + phnum * sizeof(Elf64_Phdr), data_off = (off + notes + 7) & ~7ull;
+	/* Segment data from a page boundary: each p_offset is congruent to its
+	 * p_vaddr modulo p_align (the gABI's rule for loadable segments). */
+	uint64_t off = sizeof(Elf64_Ehdr) + phnum * sizeof(Elf64_Phdr);
+	uint64_t data_off = (off + notes + MON_PAGE - 1) & ~(uint64_t)(MON_PAGE - 1);
 	uint64_t total = data_off;
 	for (unsigned i = 0; i < nsegs; i++)
 		total += segs[i].size;
@@ -250,7 +256,7 @@ void host_write_core(uint64_t *const pml4[MON_VCPUS], const uint64_t results[MON
 	}
 	put_note("VMXLAB", NOTE_KIT, kit_note, kit_len);
 	put_note("VMXLAB", NOTE_ELF, monitor_elf, elf_len);
-	static const uint8_t pad[8];
+	static const uint8_t pad[MON_PAGE];
 	com2_write(pad, data_off - off - notes);
 	for (unsigned i = 0; i < nsegs; i++)
 		put_segment(&segs[i]);
