@@ -99,9 +99,14 @@ def _():
 
 
 def function_of(elf):
+    """rip -> the name of the function it is in. NASM's local labels
+    (mon_vmexit.pushed) are symbols too: they count as their function;
+    GCC's clones (run_guest.isra.0) are functions of their own."""
     out = subprocess.run(["nm", elf], capture_output=True, text=True, check=True).stdout
     syms = sorted((int(a, 16), n) for a, t, n in
-                  (l.split() for l in out.splitlines() if len(l.split()) == 3) if t in "tTwW")
+                  (l.split() for l in out.splitlines() if len(l.split()) == 3)
+                  if t in "tTwW" and ("." not in n or
+                                      n.split(".")[1].startswith(("isra", "part", "constprop", "cold"))))
     addrs = [a for a, _ in syms]
     return lambda rip: syms[bisect.bisect_right(addrs, rip) - 1][1]
 
