@@ -148,3 +148,23 @@ def linker_symbols():
     for m in re.finditer(r"^(\w+)\s*=\s*(0x[0-9A-Fa-f]+|\d+)\s*;", _read("common/boot/payload.ld"), re.M):
         syms[m.group(1)] = int(m.group(2), 0)
     return syms
+
+
+def monitor_layout():
+    """NAME -> value of the #defines of common/monitor/layout.h (the lab05
+    monitor's address map)."""
+    out = {}
+    for m in re.finditer(r"^#define\s+(MON_\w+)\s+(0x[0-9A-Fa-f]+|\d+)\b", _read("common/monitor/layout.h"), re.M):
+        out[m.group(1)] = int(m.group(2), 0)
+    return out
+
+
+def monitor_modules():
+    """[(key, alternatives, default, meaning)] of lab05's config
+    (tools/monitorcfg/monitorcfg.py KEYS), the keys with alternatives."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("monitorcfg_facts",
+                                                  os.path.join(TOP, "tools", "monitorcfg", "monitorcfg.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return [(k, list(v[0]), v[1], v[2]) for k, v in mod.KEYS.items() if v[0] and k != "test"]

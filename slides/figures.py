@@ -603,27 +603,30 @@ def fig_vpid_tlb():
     return svg.render()
 
 
-# --- The monitor's address space (lab05, planned) -------------------------------------------------
+# --- The monitor's address space (lab05: common/monitor/layout.h) ---------------------------------
 
 def fig_monitor_map():
-    ld = facts.linker_symbols()
-    base, size = ld["BOOT_HIGH_VIRT"], ld["BOOT_HIGH_SIZE"]
+    L = facts.monitor_layout()
+    base, size = L["MON_BASE"], L["MON_SIZE"]
     top = (base + size - 1) & 0xFFFFFFFFFFFFFFFF
-    svg = Svg(1160, 560, "The monitor's 64 MiB at the top of the address space (lab05 plan)")
+    svg = Svg(1160, 560, "The lab05 monitor's 64 MiB at the top of the address space (layout.h)")
+    slot = lambda off: "+0x%X" % off
     # Regions from low to high addresses (drawn bottom-up), not to scale.
     regions = [
-        ("vCPU 0: guard page", GRAY, "unmapped: a stack overflow faults"),
-        ("vCPU 0: stack", LIGHT_ORANGE, "HOST_RSP of vCPU 0's VMCS"),
-        ("vCPU 1: guard page", GRAY, ""),
-        ("vCPU 1: stack", LIGHT_ORANGE, "HOST_RSP of vCPU 1's VMCS"),
-        ("GDT, IDT, TSS per vCPU", LIGHT_ORANGE, "HOST_GDTR_BASE, HOST_IDTR_BASE, HOST_TR_BASE"),
-        (".text", LIGHT_BLUE, "the linked modules' code (one image)"),
-        (".rodata, .data", LIGHT_BLUE, ""),
-        (".bss", LIGHT_BLUE, "zeroed at load"),
-        ("shared area", LIGHT_GREEN, "pages the host side maps too (requests, logs)"),
-        (".statvars", LIGHT_GREEN, "counters; each vCPU maps only its own"),
-        (".vmmaddr", LIGHT_PURPLE, "table: where the key structures are (for a core dump)"),
-        ("free", "#ffffff", "mapped on demand"),
+        ("guard page", GRAY, "%s: unmapped, an overflow faults" % slot(L["MON_SLOT_GUARD_LOW"])),
+        ("monitor stack", LIGHT_ORANGE, "%s: %d pages, HOST_RSP of the vCPU's VMCSs" %
+         (slot(L["MON_SLOT_STACK"]), L["MON_STACK_PAGES"])),
+        ("guard page", GRAY, slot(L["MON_SLOT_GUARD_MID"])),
+        ("exception stack", LIGHT_ORANGE, "%s: TSS.IST1, reports a guard-page fault" % slot(L["MON_SLOT_IST"])),
+        ("GDT, IDT, TSS", LIGHT_ORANGE, "%s %s %s: HOST_GDTR/IDTR/TR_BASE" %
+         (slot(L["MON_SLOT_GDT"]), slot(L["MON_SLOT_IDT"]), slot(L["MON_SLOT_TSS"]))),
+        ("... one slot per vCPU", "#ffffff", "0x%X bytes each, %d vCPUs" % (L["MON_SLOT_SIZE"], L["MON_VCPUS"])),
+        (".text, .rodata", LIGHT_BLUE, "+0x%X: the linked modules, one copy" % L["MON_IMAGE_OFFSET"]),
+        (".data, .bss", LIGHT_BLUE, "one copy per vCPU, same address"),
+        (".shared", LIGHT_GREEN, "one copy: results, the panic record (the host reads it)"),
+        (".statvars", LIGHT_GREEN, "counters: one copy per vCPU, same address"),
+        (".vmmaddr", LIGHT_PURPLE, "table: where the key structures are (for a core)"),
+        ("free", "#ffffff", ""),
     ]
     x, w, y_bottom, rh = 330, 300, 520, 38
     svg.text(x + w / 2, 26, "virtual addresses, high at the top (not to scale)", size=14, fill=MUTED)
@@ -638,7 +641,7 @@ def fig_monitor_map():
     svg.text(x - 12, y_bottom + 5, "0x%016X" % base, size=14, anchor="end", mono=True, weight="bold")
     svg.text(x - 12, y_bottom - len(regions) * rh + 5, "0x%016X" % top, size=14, anchor="end", mono=True,
              weight="bold")
-    svg.text(x - 12, y_bottom - 20, "BOOT_HIGH_VIRT", size=13, anchor="end", fill=MUTED)
+    svg.text(x - 12, y_bottom - 20, "MON_BASE", size=13, anchor="end", fill=MUTED)
     svg.text(x - 12, y_bottom - len(regions) * rh + 25, "+ %d MiB - 1" % (size >> 20), size=13, anchor="end",
              fill=MUTED)
     # Brackets for the reserved area and the image.
@@ -649,43 +652,41 @@ def fig_monitor_map():
         for k, part in enumerate(label.split("\n")):
             svg.text(x - 168, (y0 + y1) / 2 + 5 + 18 * k - 9 * (label.count("\n")), part, size=14, anchor="end",
                      weight="bold")
-    bracket(0, 4, "reserved\nper vCPU")
-    bracket(5, 10, "the monitor\nimage")
+    bracket(0, 5, "reserved:\na slot\nper vCPU")
+    bracket(6, 10, "the monitor\nimage")
     return svg.render()
 
 
 def fig_monitor_modules():
-    svg = Svg(1160, 430, "Monitor composition: modules, chosen at start, linked into one image")
-    modules = [("vmm", ["core"], "entry, exits, logging"),
-               ("hv", ["vt", "none"], "VMX instructions, VMCS"),
-               ("mmu", ["ept", "shadow"], "guest memory"),
-               ("io", ["uart", "none"], "device models"),
-               ("stats", ["statvars", "none"], "counters")]
-    svg.text(20, 28, "Each module: .text .rodata .data .bss, plus the monitor's own sections "
-             "(shared area, .statvars, .vmmaddr)", size=15, anchor="start")
+    svg = Svg(1160, 430, "Monitor composition: modules, chosen by lab05-ept/monitor.cfg, linked into one image")
+    # hv has one alternative today (vt); the others are the config's keys.
+    modules = [("hv", ["vt", "svm?"], "VMX exits (an AMD SVM one would sit beside it)")]
+    modules += [(k, alts, meaning.split(":")[0]) for k, alts, _, meaning in facts.monitor_modules()]
+    svg.text(20, 28, "Each module: its own object and sections; the monitor's own sections: "
+             ".shared, .statvars, .vmmaddr", size=15, anchor="start")
     y = 60
     for i, (name, alts, what) in enumerate(modules):
         yy = y + i * 68
         svg.rect(20, yy, 120, 52, fill=LIGHT_BLUE, stroke=BLUE, sw=1.5, rx=6)
         svg.text(80, yy + 32, name, size=17, weight="bold", mono=True)
-        for k, a in enumerate(alts):
+        for k, a in enumerate(alts[:2]):
             svg.rect(160 + k * 120, yy + 6, 108, 40, fill=LIGHT_GREEN if k == 0 else "#ffffff",
                      stroke=GREEN if k == 0 else MID_GRAY, sw=1.5, rx=5)
             svg.text(214 + k * 120, yy + 32, a, size=15, mono=True, weight="bold" if k == 0 else "normal",
                      fill=INK if k == 0 else MUTED)
-        svg.text(420, yy + 32, what, size=14, anchor="start", fill=MUTED)
+        svg.text(420, yy + 32, what[:34], size=14, anchor="start", fill=MUTED)
         svg.line(600, yy + 26, 700, 210, stroke=GREEN, sw=1.5, arrow=True)
     svg.rect(705, 150, 160, 120, fill=LIGHT_ORANGE, stroke=ORANGE, sw=2, rx=8)
     svg.text(785, 200, "linker", size=18, weight="bold")
-    svg.text(785, 224, "(at start)", size=14, fill=MUTED)
+    svg.text(785, 224, "(GNU ld)", size=14, fill=MUTED)
     svg.line(867, 210, 925, 210, sw=2.5, arrow=True)
     svg.rect(930, 110, 210, 200, fill=LIGHT_PURPLE, stroke=PURPLE, sw=2, rx=8)
     svg.text(1035, 160, "one monitor", size=17, weight="bold")
     svg.text(1035, 184, "image", size=17, weight="bold")
     svg.text(1035, 220, "mapped at the top", size=14)
     svg.text(1035, 240, "64 MiB, the same", size=14)
-    svg.text(1035, 260, "address in every VM", size=14)
-    svg.text(20, 420, "green: the alternative this machine's capabilities and the configuration chose", size=14,
+    svg.text(1035, 260, "address on every vCPU", size=14)
+    svg.text(20, 420, "green: the default in monitor.cfg; a make variable picks another (make run-lab05 GPHYS=none)", size=14,
              anchor="start", fill=MUTED)
     return svg.render()
 

@@ -25,6 +25,7 @@
  * and fails on anything but one `inc` of a .statvars address. */
 #define STAT_SITE "1:\n\t.pushsection .stat_sites, \"\", @progbits\n\t.quad 1b\n\t.popsection\n\t"
 
+/* slide: stat-inc */
 #if MON_STATS
 #define STAT_DECLARE(name) extern unsigned long stat_##name
 #define STAT_DECLARE_ARRAY(name, n) extern unsigned long stat_##name[n]
@@ -41,6 +42,7 @@
 					 : : "i"(stat_##name), "r"((unsigned long)(index))  \
 					 : "memory");                                     \
 	} while (0)
+/* end slide */
 /* Names for an array's elements, for vmxstat (tools/vmxstat): "a,b,c", or
  * "*exit_reason" (VM exit reasons: common/vmx/vmx_exit_reasons.def), or
  * "*port" (I/O ports; the last element: the ports from its index up); in a
