@@ -5,8 +5,9 @@ Each configuration is built once by `make lab05 SOLUTION=1 VAR=...` (the
 config file lab05-ept/monitor.cfg with make variables overriding lines)
 and run once per CPU model for the whole session (testlib.once):
 
-    default   monitor.cfg as shipped: vCPU 0 runs vm86, longmode, memtest;
-              vCPU 1 runs msrdump, vmxprobe, memtest; on corei7_haswell_4770
+    default   monitor.cfg as shipped: vCPU 0 runs vm86, longmode, msrdump,
+              vmxprobe, memtest;
+              vCPU 1 the same five in another order; on corei7_haswell_4770
               and broadwell_ult (EPT models), and core2_penryn_t9600 (no
               EPT, no VPID: refused before any VM entry)
     none      gphys = none with lab04's guest on both vCPUs, on penryn
@@ -131,7 +132,9 @@ def text_of(run, vcpu, guest=None):
     return "\n".join(lines_of(run, vcpu, guest))
 
 
-GUESTS = {0: ("vm86", "longmode", "memtest"), 1: ("msrdump", "vmxprobe", "memtest")}
+# monitor.cfg's default: every guest on both vCPUs, in two orders.
+GUESTS = {0: ("vm86", "longmode", "msrdump", "vmxprobe", "memtest"),
+          1: ("msrdump", "vmxprobe", "memtest", "vm86", "longmode")}
 
 
 # --- the image ---------------------------------------------------------------------
@@ -242,16 +245,18 @@ def test_both_vcpus_run_all_their_guests(cpu):
             expect(t, r"^monitor: guest %s (ended|stopped) after \d+ exits" % g)
         assert 0 not in vpids and len(set(vpids)) == len(vpids), "vCPU %d VPIDs %s" % (v, vpids)
     vpid_all = re.findall(r"^\[vcpu\d \w+\] monitor: guest \w+ \(.*\), VPID (\d+)$", run.serial, re.M)
-    assert len(vpid_all) == 6 and len(set(vpid_all)) == 6, "VPIDs %s: one per guest" % vpid_all
+    n = sum(len(g) for g in GUESTS.values())
+    assert len(vpid_all) == n and len(set(vpid_all)) == n, "VPIDs %s: one per guest" % vpid_all
     # Every line is the host's or carries its vCPU (and guest).
     for line in run.serial.splitlines():
         assert re.match(r"(host: |vmxlab: |\[vcpu[01]( \w+)?\] )", line), "unprefixed line %r" % line
 
 
 @pytest.mark.parametrize("cpu", EPT_MODELS)
-def test_vm86_guest_behind_ept_obeys_the_cr0_mask_and_shadow(cpu):
+@pytest.mark.parametrize("vcpu", (0, 1))
+def test_vm86_guest_behind_ept_obeys_the_cr0_mask_and_shadow(cpu, vcpu):
     run = lab05("default", cpu)
-    t = text_of(run, 0, "vm86")
+    t = text_of(run, vcpu, "vm86")
     m = expect(t, r"^monitor: lab04's guest code at guest-physical (0x[0-9a-f]+), "
                   r"host-physical (0x[0-9a-f]+) \(EPT\)")
     assert int(m.group(1), 16) != int(m.group(2), 16), "EPT moved nothing: %s" % m.group(0)
@@ -259,15 +264,16 @@ def test_vm86_guest_behind_ept_obeys_the_cr0_mask_and_shadow(cpu):
     # The CR0 the guest runs with: IA32_VMX_CR0_FIXED0 | ET (guests.c),
     # FIXED0 as the vCPU's lab03 lines print it; smsw reads through the
     # mask and shadow of lab04's defaults (SDM 25.3).
-    fixed0 = int(expect(text_of(run, 0), r"IA32_VMX_CR0_FIXED0 (0x[0-9a-f]+)").group(1), 16)
+    fixed0 = int(expect(text_of(run, vcpu), r"IA32_VMX_CR0_FIXED0 (0x[0-9a-f]+)").group(1), 16)
     mask, shadow = lab04_default("CR0_MASK"), lab04_default("CR0_SHADOW")
     want = (((fixed0 | 0x10) & ~mask) | (shadow & mask)) & 0xFFFFFFFF
     expect(t, r"^guest smsw: 0x%08x$" % want, "smsw = (CR0 & ~mask) | (shadow & mask)")
 
 
 @pytest.mark.parametrize("cpu", EPT_MODELS)
-def test_real_mode_guest_reaches_long_mode(cpu):
-    t = text_of(lab05("default", cpu), 0, "longmode")
+@pytest.mark.parametrize("vcpu", (0, 1))
+def test_real_mode_guest_reaches_long_mode(cpu, vcpu):
+    t = text_of(lab05("default", cpu), vcpu, "longmode")
     steps = [r"^monitor: CR0\.PE 0 -> 1 \(protected mode\)$",
              r"^monitor: CR0\.PG 0 -> 1 \(paging on\)$",
              r"^monitor: EFER\.LMA 0 -> 1 \(IA-32e mode: long mode\)$",
@@ -282,10 +288,11 @@ def test_real_mode_guest_reaches_long_mode(cpu):
 
 
 @pytest.mark.parametrize("cpu", EPT_MODELS)
-def test_guests_see_no_vmx(cpu):
+@pytest.mark.parametrize("vcpu", (0, 1))
+def test_guests_see_no_vmx(cpu, vcpu):
     run = lab05("default", cpu)
-    expect(text_of(run, 1, "msrdump"), r"^vmx: no: CPUID\.1:ECX\[5\] is 0")
-    t = text_of(run, 1, "vmxprobe")
+    expect(text_of(run, vcpu, "msrdump"), r"^vmx: no: CPUID\.1:ECX\[5\] is 0")
+    t = text_of(run, vcpu, "vmxprobe")
     expect(t, r"^vmxprobe: CPUID\.1:ECX\.VMX = 0, CR4\.VMXE = 0$")
     expect(t, r"^monitor: RDMSR of MSR 0x480 \(IA32_VMX_BASIC\): #GP")
     expect(t, r"^EXCEPTION: vector=13 #GP")

@@ -27,8 +27,8 @@ KEYS = {
     "test":    (("none", "guard0", "guard1", "panic0", "panic1"), "none",
                 "guardN: overflow vCPU N's monitor stack on purpose; panicN: Panic() on vCPU N on purpose "
                 "(at memtest's MON_HC_STATS: make core-lab05)"),
-    "vcpu0":   (None, "vm86 longmode memtest", "the guests of vCPU 0, in order (none: no guest)"),
-    "vcpu1":   (None, "msrdump vmxprobe memtest", "the guests of vCPU 1, in order (none: no guest)"),
+    "vcpu0":   (None, "vm86 longmode msrdump vmxprobe memtest", "the guests of vCPU 0, in order (none: no guest)"),
+    "vcpu1":   (None, "msrdump vmxprobe memtest vm86 longmode", "the guests of vCPU 1, in order (none: no guest)"),
 }
 # guest name -> kind (VM86: lab04's guest; BOOT: a boot-path payload image)
 GUESTS = {"vm86": "VM86", "longmode": "BOOT", "msrdump": "BOOT", "vmxprobe": "BOOT", "memtest": "BOOT",
