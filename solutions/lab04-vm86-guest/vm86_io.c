@@ -28,8 +28,9 @@
 #include "lab04.h"
 
 /* The guest's current output line: the host prints it once complete, after
- * the exit line of the byte that completed it. */
-static char line[128];
+ * the exit line of the byte that completed it (256: room for the runtime's
+ * exception report, about 150 characters, which lab05's guests print). */
+static char line[256];
 static unsigned line_len;
 static int line_complete;
 
