@@ -399,10 +399,9 @@ static __attribute__((noinline)) void bench_mark_entry(struct mon_guest *g, stru
 int mon_vmentry(struct vmm_gprs *gprs, int launched);
 int mon_exit_handler(struct vmm_gprs *gprs);
 
-/* Every exit but the hot path's: the whole exit information, the first
- * exit's "VMLAUNCH: ok" (or the entry failure), the handler. 0: the guest
- * is done. */
-static __attribute__((noinline)) int exit_other(struct mon_guest *g)
+/* Every exit but the hot path's: the whole exit information, a failed VM
+ * entry (a Panic), the first exit's "VMLAUNCH: ok", the handler. */
+static __attribute__((noinline)) void exit_other(struct mon_guest *g)
 {
 	struct vmm_exit e;
 
@@ -424,7 +423,6 @@ static __attribute__((noinline)) int exit_other(struct mon_guest *g)
 	STAT_INC_AT(exits_by_reason, e.basic < VMM_EXIT_REASON_LIMIT ? e.basic : 0);
 	g->exits++;
 	handle_exit(&e);
-	return 1;
 }
 
 /* Every VM exit of the current guest, from hv_vt_entry.asm (mon_vmexit),
@@ -449,8 +447,8 @@ int mon_exit_handler(struct vmm_gprs *gprs)
 		STAT_INC_AT(exits_by_reason, VMX_EXIT_REASON_VMCALL);
 		g->exits++;
 		exit_vmcall(&e);
-	} else if (!exit_other(g)) {
-		return 0;
+	} else {
+		exit_other(g);
 	}
 	if (g->state != GUEST_RUNNING)
 		return 0;
