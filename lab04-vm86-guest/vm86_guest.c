@@ -108,15 +108,6 @@ void vm86_guest_build(struct vm86_layout *m)
 			 (uintptr_t)m->tss + off, PTE_RW);
 }
 
-/* One segment register of the v8086 task, by its SDM field names. */
-#define SET_SEGMENT(seg, sel, base_, limit_, ar)            \
-	do {                                                \
-		vmcs_vars.GUEST_##seg##_SELECTOR = (sel);   \
-		vmcs_vars.GUEST_##seg##_BASE = (base_);     \
-		vmcs_vars.GUEST_##seg##_LIMIT = (limit_);   \
-		vmcs_vars.GUEST_##seg##_ACCESS_RIGHTS = (ar); \
-	} while (0)
-
 void vm86_guest_state(const struct vm86_layout *m, vmx_u64 guest_cr0, vmx_u64 guest_cr4)
 {
 	/* Control registers: CR0 as asked (PE, PG and NE are fixed to 1 without

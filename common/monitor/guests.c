@@ -60,14 +60,6 @@ static void guest_write(uint64_t gpa, const void *src, size_t n)
 	}
 }
 
-#define SEG(seg, sel, base_, limit_, ar)                      \
-	do {                                                  \
-		vmcs_vars.GUEST_##seg##_SELECTOR = (sel);     \
-		vmcs_vars.GUEST_##seg##_BASE = (base_);       \
-		vmcs_vars.GUEST_##seg##_LIMIT = (limit_);     \
-		vmcs_vars.GUEST_##seg##_ACCESS_RIGHTS = (ar); \
-	} while (0)
-
 static int build_boot(struct mon_guest *g)
 {
 	const struct mon_guest_image *im = find_image(g->name);
@@ -100,14 +92,14 @@ static int build_boot(struct mon_guest *g)
 
 	/* Real mode, as the boot sector leaves it (unrestricted guest:
 	 * CR0.PE = CR0.PG = 0; SDM 26.3.1.2 for the segment rules). */
-	SEG(CS, 0, 0, 0xFFFF, 0x9B);
-	SEG(DS, 0, 0, 0xFFFF, 0x93);
-	SEG(ES, 0, 0, 0xFFFF, 0x93);
-	SEG(SS, 0, 0, 0xFFFF, 0x93);
-	SEG(FS, 0, 0, 0xFFFF, 0x93);
-	SEG(GS, 0, 0, 0xFFFF, 0x93);
-	SEG(TR, 0, 0, 0xFFFF, 0x8B);
-	SEG(LDTR, 0, 0, 0, VMM_AR_UNUSABLE);
+	VMM_SET_GUEST_SEGMENT(CS, 0, 0, 0xFFFF, 0x9B);
+	VMM_SET_GUEST_SEGMENT(DS, 0, 0, 0xFFFF, 0x93);
+	VMM_SET_GUEST_SEGMENT(ES, 0, 0, 0xFFFF, 0x93);
+	VMM_SET_GUEST_SEGMENT(SS, 0, 0, 0xFFFF, 0x93);
+	VMM_SET_GUEST_SEGMENT(FS, 0, 0, 0xFFFF, 0x93);
+	VMM_SET_GUEST_SEGMENT(GS, 0, 0, 0xFFFF, 0x93);
+	VMM_SET_GUEST_SEGMENT(TR, 0, 0, 0xFFFF, 0x8B);
+	VMM_SET_GUEST_SEGMENT(LDTR, 0, 0, 0, VMM_AR_UNUSABLE);
 	vmcs_vars.GUEST_GDTR_LIMIT = 0xFFFF;
 	vmcs_vars.GUEST_IDTR_LIMIT = 0x3FF;
 	g->cr0_view = CPU_CR0_ET;

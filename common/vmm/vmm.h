@@ -332,6 +332,17 @@ int vmm_vmcs_load(void *vmcs);
 #define VMM_AR_DEFINED_BITS     ((vmx_u32)~(VMX_BITS_MASK(VMX_SEG_AR_RESERVED_11_8) | \
 					    VMX_BITS_MASK(VMX_SEG_AR_RESERVED_31_17)))
 
+/* Load one guest segment register into vmcs_vars (the machine[] loop writes
+ * it): its four VMCS fields by their SDM names, GUEST_<seg>_SELECTOR, _BASE,
+ * _LIMIT and _ACCESS_RIGHTS (SDM 24.4.1). */
+#define VMM_SET_GUEST_SEGMENT(seg, sel, base_, limit_, ar)        \
+	do {                                                      \
+		vmcs_vars.GUEST_##seg##_SELECTOR = (sel);         \
+		vmcs_vars.GUEST_##seg##_BASE = (base_);           \
+		vmcs_vars.GUEST_##seg##_LIMIT = (limit_);         \
+		vmcs_vars.GUEST_##seg##_ACCESS_RIGHTS = (ar);     \
+	} while (0)
+
 /* Access rights, base and limit of a GDT descriptor, in VMCS form. */
 struct vmm_segment {
 	vmx_u16 selector;

@@ -108,15 +108,6 @@ void vm86_guest_build(struct vm86_layout *m)
 			 (uintptr_t)m->tss + off, PTE_RW);
 }
 
-/* One segment register of the v8086 task, by its SDM field names. */
-#define SET_SEGMENT(seg, sel, base_, limit_, ar)            \
-	do {                                                \
-		vmcs_vars.GUEST_##seg##_SELECTOR = (sel);   \
-		vmcs_vars.GUEST_##seg##_BASE = (base_);     \
-		vmcs_vars.GUEST_##seg##_LIMIT = (limit_);   \
-		vmcs_vars.GUEST_##seg##_ACCESS_RIGHTS = (ar); \
-	} while (0)
-
 void vm86_guest_state(const struct vm86_layout *m, vmx_u64 guest_cr0, vmx_u64 guest_cr4)
 {
 	/* Control registers: CR0 as asked (PE, PG and NE are fixed to 1 without
@@ -137,12 +128,12 @@ void vm86_guest_state(const struct vm86_layout *m, vmx_u64 guest_cr0, vmx_u64 gu
 	const vmx_u32 v86_ar = VMX_BITS_PUT(VMX_SEG_AR_TYPE, VMX_SEG_TYPE_DATA_RW_ACCESSED) |
 			       VMX_BITS_MASK(VMX_SEG_AR_S) | VMX_BITS_PUT(VMX_SEG_AR_DPL, 3) |
 			       VMX_BITS_MASK(VMX_SEG_AR_P);
-	SET_SEGMENT(ES, GUEST_SEGMENT, GUEST_SEGMENT << 4, VMX_V86_SEGMENT_LIMIT, v86_ar);
-	SET_SEGMENT(CS, GUEST_SEGMENT, GUEST_SEGMENT << 4, VMX_V86_SEGMENT_LIMIT, v86_ar);
-	SET_SEGMENT(SS, GUEST_SEGMENT, GUEST_SEGMENT << 4, VMX_V86_SEGMENT_LIMIT, v86_ar);
-	SET_SEGMENT(DS, GUEST_SEGMENT, GUEST_SEGMENT << 4, VMX_V86_SEGMENT_LIMIT, v86_ar);
-	SET_SEGMENT(FS, 0, 0, VMX_V86_SEGMENT_LIMIT, v86_ar);
-	SET_SEGMENT(GS, 0, 0, VMX_V86_SEGMENT_LIMIT, v86_ar);
+	VMM_SET_GUEST_SEGMENT(ES, GUEST_SEGMENT, GUEST_SEGMENT << 4, VMX_V86_SEGMENT_LIMIT, v86_ar);
+	VMM_SET_GUEST_SEGMENT(CS, GUEST_SEGMENT, GUEST_SEGMENT << 4, VMX_V86_SEGMENT_LIMIT, v86_ar);
+	VMM_SET_GUEST_SEGMENT(SS, GUEST_SEGMENT, GUEST_SEGMENT << 4, VMX_V86_SEGMENT_LIMIT, v86_ar);
+	VMM_SET_GUEST_SEGMENT(DS, GUEST_SEGMENT, GUEST_SEGMENT << 4, VMX_V86_SEGMENT_LIMIT, v86_ar);
+	VMM_SET_GUEST_SEGMENT(FS, 0, 0, VMX_V86_SEGMENT_LIMIT, v86_ar);
+	VMM_SET_GUEST_SEGMENT(GS, 0, 0, VMX_V86_SEGMENT_LIMIT, v86_ar);
 	/* END SOLUTION */
 
 	/* TODO(lab04): LDTR and TR.  The task has no LDT: mark LDTR unusable
@@ -153,8 +144,8 @@ void vm86_guest_state(const struct vm86_layout *m, vmx_u64 guest_cr0, vmx_u64 gu
 	 * vol. 3C 25.1.1).  The TR selector: V86_TR_SELECTOR. */
 	/* end slide */
 	/* BEGIN SOLUTION */
-	SET_SEGMENT(LDTR, 0, 0, 0, VMM_AR_UNUSABLE);
-	SET_SEGMENT(TR, V86_TR_SELECTOR, GUEST_TSS_LINEAR, TSS32_WITH_IOMAP - 1,
+	VMM_SET_GUEST_SEGMENT(LDTR, 0, 0, 0, VMM_AR_UNUSABLE);
+	VMM_SET_GUEST_SEGMENT(TR, V86_TR_SELECTOR, GUEST_TSS_LINEAR, TSS32_WITH_IOMAP - 1,
 		    VMX_BITS_PUT(VMX_SEG_AR_TYPE, VMX_SYSTEM_TYPE_TSS32_BUSY) | VMX_BITS_MASK(VMX_SEG_AR_P));
 	/* END SOLUTION */
 
